@@ -1,0 +1,47 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+mod ledger;
+mod observable;
+mod state;
+mod sync;
+mod wait;
+mod word;
+
+#[cfg(all(feature = "std", not(loom)))]
+mod blocking;
+
+pub use crate::observable::Observable;
+pub use crate::state::State;
+pub use crate::wait::{Changed, WaitFor, WaitUntil};
+
+/// Derives [`State`](trait@State) for a fieldless enum.
+///
+/// The enum needs `Clone`, `Copy` and `PartialEq` too; it may have up to 64
+/// variants and explicit discriminants, but no fields and no generics.
+///
+/// ```
+/// use stateword::{Observable, State};
+///
+/// #[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+/// enum Worker { Idle, Busy, Stopped }
+///
+/// let worker = Observable::new(Worker::Idle);
+/// worker.set(Worker::Busy);
+/// assert_eq!(worker.get(), Worker::Busy);
+/// ```
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use stateword_derive::State;
+
+/// What `#[derive(State)]` expands to refers to these; not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::ledger::Slots;
+}

@@ -1,0 +1,361 @@
+//! [`Observable`]: the state word, its ledger and its notify list.
+
+use core::fmt;
+
+use event_listener::Event;
+
+use crate::ledger::{record_entry, Ledger};
+use crate::state::State;
+use crate::sync::{AtomicUsize, AtomicWord, Ordering, Word};
+use crate::wait::{AnyValue, Changed, Equals, Mode, Wait, WaitFor, WaitUntil};
+use crate::word::Layout;
+
+/// Observable state in one atomic word.
+///
+/// Any thread, task or interrupt handler changes it with [`set`](Self::set),
+/// [`compare_exchange`](Self::compare_exchange) or [`update`](Self::update);
+/// tasks on any executor wait for it with [`wait_for`](Self::wait_for) and
+/// friends, threads with `wait_for_blocking`. For finite states (derived enums,
+/// `bool`, `Option` of those) a wait never misses a state that was entered
+/// after it began, however briefly.
+///
+/// ```
+/// use stateword::{Observable, State};
+///
+/// #[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+/// enum Conn { Disconnected, Connecting, Connected, Closing, Closed }
+///
+/// static CONN: Observable<Conn> = Observable::new(Conn::Disconnected);
+///
+/// # futures_lite::future::block_on(async {
+/// let drain = CONN.wait_for(|s| s == Conn::Closing);
+/// futures_lite::pin!(drain);
+/// assert!(futures_lite::future::poll_once(&mut drain).await.is_none()); // registered
+///
+/// CONN.set(Conn::Closing);
+/// CONN.set(Conn::Closed); // back to back: Closing is already gone
+///
+/// assert_eq!(drain.await, Conn::Closing); // ...and still seen
+/// assert_eq!(CONN.get(), Conn::Closed);
+/// # });
+/// ```
+pub struct Observable<S: State> {
+    /// Value and version; see `word.rs` for the layout.
+    pub(crate) word: AtomicWord,
+    /// Registered waiters. A setter that reads 0 here after its CAS skips the
+    /// ledger and the notify list: its fast path (see `publish`).
+    pub(crate) waiters: AtomicUsize,
+    /// Version of each variant's last entry (finite states).
+    pub(crate) ledger: S::Ledger,
+    /// The notify list.
+    pub(crate) event: Event,
+}
+
+impl<S: State> Observable<S> {
+    /// An observable holding `initial`, at version 0.
+    ///
+    /// `const`, so an observable can be a `static`:
+    ///
+    /// ```
+    /// use stateword::Observable;
+    ///
+    /// static READY: Observable<bool> = Observable::new(false);
+    /// assert!(!READY.get());
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new(initial: S) -> Self {
+        Observable {
+            word: AtomicWord::new(Layout::<S>::pack(0, initial)),
+            waiters: AtomicUsize::new(0),
+            ledger: S::Ledger::EMPTY,
+            event: Event::new(),
+        }
+    }
+
+    /// An observable holding `initial`, at version 0 (loom: not const).
+    #[cfg(loom)]
+    pub fn new(initial: S) -> Self {
+        Observable {
+            word: AtomicWord::new(Layout::<S>::pack(0, initial)),
+            waiters: AtomicUsize::new(0),
+            ledger: S::Ledger::empty(),
+            event: Event::new(),
+        }
+    }
+
+    /// The current value.
+    ///
+    /// One atomic load; never blocks. Acquire: whatever the setter wrote before
+    /// its `set` is visible after a `get` that returns the value it set.
+    ///
+    /// ```
+    /// let hits = stateword::Observable::new(3u32);
+    /// assert_eq!(hits.get(), 3);
+    /// ```
+    #[inline]
+    pub fn get(&self) -> S {
+        Layout::<S>::value(self.word.load(Ordering::Acquire))
+    }
+
+    /// How many transitions this observable has made so far.
+    ///
+    /// Setting an equal value is not a transition. The count lives in the bits
+    /// the value leaves free in the word (56 for a one-byte state on 64-bit
+    /// targets) and wraps to 0 past that.
+    ///
+    /// ```
+    /// let flag = stateword::Observable::new(false);
+    /// flag.set(true);
+    /// flag.set(true); // equal: no transition
+    /// flag.set(false);
+    /// assert_eq!(flag.version(), 2);
+    /// ```
+    #[inline]
+    pub fn version(&self) -> u64 {
+        Layout::<S>::version(self.word.load(Ordering::Acquire)) as u64
+    }
+
+    /// Sets the value and returns the previous one.
+    ///
+    /// Setting the current value is a no-op: no version bump, no wakeup.
+    /// Lock-free: a CAS loop on the word, and with no waiter registered
+    /// nothing else.
+    ///
+    /// ```
+    /// let level = stateword::Observable::new(1u8);
+    /// assert_eq!(level.set(2), 1);
+    /// assert_eq!(level.set(2), 2); // no-op
+    /// assert_eq!(level.version(), 1);
+    /// ```
+    #[inline]
+    pub fn set(&self, value: S) -> S {
+        let mut word = self.word.load(Ordering::Relaxed);
+        loop {
+            let previous = Layout::<S>::value(word);
+            if previous == value {
+                return previous;
+            }
+            match self.transition(word, value) {
+                Ok(()) => return previous,
+                Err(actual) => word = actual,
+            }
+        }
+    }
+
+    /// Sets the value to `new` if it is `current`.
+    ///
+    /// Returns `Ok(previous)` (equal to `current`) when it was, `Err(actual)`
+    /// otherwise. `current == new` succeeds without a transition.
+    ///
+    /// ```
+    /// let n = stateword::Observable::new(5u16);
+    /// assert_eq!(n.compare_exchange(5, 6), Ok(5));
+    /// assert_eq!(n.compare_exchange(5, 7), Err(6));
+    /// ```
+    pub fn compare_exchange(&self, current: S, new: S) -> Result<S, S> {
+        self.update(|s| (s == current).then_some(new))
+    }
+
+    /// Computes the next value from the current one and commits it if nothing
+    /// changed meanwhile, retrying otherwise (`fetch_update` semantics).
+    ///
+    /// `f` may run several times, on successive values. It returns `None` to
+    /// give up: the result is then `Err(current)`. On success the result is
+    /// `Ok(previous)`; if `f` returned the value it was given, nothing changes.
+    ///
+    /// ```
+    /// let in_flight = stateword::Observable::new(0u32);
+    /// assert_eq!(in_flight.update(|n| Some(n + 1)), Ok(0));
+    /// assert_eq!(in_flight.update(|n| n.checked_sub(2)), Err(1));
+    /// assert_eq!(in_flight.get(), 1);
+    /// ```
+    pub fn update(&self, mut f: impl FnMut(S) -> Option<S>) -> Result<S, S> {
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            let previous = Layout::<S>::value(word);
+            let next = match f(previous) {
+                None => return Err(previous),
+                Some(next) if next == previous => return Ok(previous),
+                Some(next) => next,
+            };
+            match self.transition(word, next) {
+                Ok(()) => return Ok(previous),
+                Err(actual) => word = actual,
+            }
+        }
+    }
+
+    /// Commits `expected → next` as one transition, or returns the word that
+    /// was there instead.
+    ///
+    /// SeqCst on success: the version count of this CAS and the waiter count
+    /// load in `publish` form the store-buffer pattern with a waiter's count
+    /// increment and its first word load (`wait.rs`): in the single total order
+    /// either this setter sees the waiter, or the waiter's load sees this
+    /// transition. Acquire on failure, so the retry decodes a value whose
+    /// setter's writes are visible.
+    #[inline]
+    fn transition(&self, expected: Word, next: S) -> Result<(), Word> {
+        let new = Layout::<S>::next(expected, next);
+        self.word
+            .compare_exchange_weak(expected, new, Ordering::SeqCst, Ordering::Acquire)?;
+        self.publish(Layout::<S>::version(new), next);
+        Ok(())
+    }
+
+    /// Tells registered waiters about the transition into `value` at
+    /// `version`.
+    ///
+    /// With no waiter registered this does nothing: any waiter that registers
+    /// later reads a version that already covers this transition (the SeqCst
+    /// argument at `transition`). Otherwise it records the entry in the ledger
+    /// *before* notifying, so a woken waiter finds it.
+    #[inline]
+    fn publish(&self, version: Word, value: S) {
+        if self.waiters.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        if S::VARIANTS > 0 {
+            record_entry::<S>(self.ledger.slot(value.index()), version, &self.word);
+        }
+        // `notify` starts with a SeqCst fence, pairing with the one in
+        // `listen`: a waiter that listened and then missed the writes above
+        // is in the list by now, and is woken.
+        self.event.notify(usize::MAX);
+    }
+
+    /// Waits until the state satisfies `predicate`, and returns the value that
+    /// did.
+    ///
+    /// The future completes if the state matched when it was first polled, or
+    /// — finite states — if any transition into a matching value completes
+    /// after that, *even if the state moved on before this task ran again*: it
+    /// then returns that matched value, not whatever the state is by now. If
+    /// several matching values were entered meanwhile it returns the earliest
+    /// it can prove.
+    ///
+    /// For integers and `char` the wait is level-triggered: it checks the
+    /// current value whenever it is woken, so a value held only briefly can be
+    /// missed. Use [`changed`](Self::changed) to count transitions exactly.
+    ///
+    /// `predicate` must be pure: it may be called any number of times, on any
+    /// value the state passed through, and for finite states on every variant
+    /// when the wait registers. Cancel-safe: dropping the future at any point
+    /// leaves nothing behind. Compose timeouts with your runtime's
+    /// (`tokio::time::timeout`, ...).
+    ///
+    /// ```
+    /// use stateword::Observable;
+    ///
+    /// let temp = Observable::new(20i16);
+    /// # futures_lite::future::block_on(async {
+    /// temp.set(31);
+    /// assert_eq!(temp.wait_for(|t| t > 30).await, 31);
+    /// # });
+    /// ```
+    pub fn wait_for<P: FnMut(S) -> bool>(&self, predicate: P) -> WaitFor<'_, S, P> {
+        WaitFor(Wait::new(self, predicate, Mode::Level))
+    }
+
+    /// Waits until the state equals `target`: sugar for
+    /// `wait_for(|s| s == target)`, with the same guarantees.
+    ///
+    /// ```
+    /// use stateword::Observable;
+    ///
+    /// let door_open = Observable::new(false);
+    /// # futures_lite::future::block_on(async {
+    /// door_open.set(true);
+    /// assert!(door_open.wait_until(true).await);
+    /// # });
+    /// ```
+    pub fn wait_until(&self, target: S) -> WaitUntil<'_, S> {
+        WaitUntil(Wait::new(self, Equals(target), Mode::Level))
+    }
+
+    /// Waits for a transition, after the first poll, into a value that
+    /// satisfies `predicate`; the value at the first poll is ignored.
+    ///
+    /// Exact for finite states as [`wait_for`](Self::wait_for) is; for
+    /// integers it completes when it sees a matching value at a newer version.
+    ///
+    /// ```
+    /// use stateword::Observable;
+    /// use futures_lite::future::{block_on, poll_once};
+    ///
+    /// let up = Observable::new(true);
+    /// block_on(async {
+    ///     let next_up = up.wait_for_next(|s| s);
+    ///     futures_lite::pin!(next_up);
+    ///     assert!(poll_once(&mut next_up).await.is_none()); // already true: ignored
+    ///     up.set(false);
+    ///     up.set(true);
+    ///     assert!(next_up.await);
+    /// });
+    /// ```
+    pub fn wait_for_next<P: FnMut(S) -> bool>(&self, predicate: P) -> WaitFor<'_, S, P> {
+        WaitFor(Wait::new(self, predicate, Mode::Next))
+    }
+
+    /// Waits until at least one transition happened after the first poll, and
+    /// returns the value then. Exact for every state type: it compares
+    /// versions.
+    ///
+    /// ```
+    /// use stateword::Observable;
+    /// use futures_lite::future::{block_on, poll_once};
+    ///
+    /// let n = Observable::new(0u32);
+    /// block_on(async {
+    ///     let changed = n.changed();
+    ///     futures_lite::pin!(changed);
+    ///     assert!(poll_once(&mut changed).await.is_none());
+    ///     n.set(1);
+    ///     n.set(0); // back where it was, but it did change
+    ///     assert_eq!(changed.await, 0);
+    /// });
+    /// ```
+    pub fn changed(&self) -> Changed<'_, S> {
+        Changed(Wait::new(self, AnyValue, Mode::Changed))
+    }
+}
+
+impl<S: State + Default> Default for Observable<S> {
+    /// An observable holding `S::default()`.
+    ///
+    /// ```
+    /// let n: stateword::Observable<u8> = Default::default();
+    /// assert_eq!(n.get(), 0);
+    /// ```
+    fn default() -> Self {
+        Observable::new(S::default())
+    }
+}
+
+impl<S: State> From<S> for Observable<S> {
+    /// An observable holding `value`.
+    ///
+    /// ```
+    /// let flag = stateword::Observable::from(true);
+    /// assert!(flag.get());
+    /// ```
+    fn from(value: S) -> Self {
+        Observable::new(value)
+    }
+}
+
+impl<S: State + fmt::Debug> fmt::Debug for Observable<S> {
+    /// Shows the value and version from one atomic load; never blocks.
+    ///
+    /// ```
+    /// let flag = stateword::Observable::new(true);
+    /// assert_eq!(format!("{flag:?}"), "Observable { value: true, version: 0 }");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = self.word.load(Ordering::Acquire);
+        f.debug_struct("Observable")
+            .field("value", &Layout::<S>::value(word))
+            .field("version", &(Layout::<S>::version(word) as u64))
+            .finish()
+    }
+}

@@ -1,0 +1,334 @@
+//! The wait futures, and the one wait engine behind them and the blocking
+//! waits.
+//!
+//! A wait goes through three phases:
+//!
+//! 1. **First check** (level waits only): if the current value matches, done,
+//!    without registering anything.
+//! 2. **Registration**: evaluate the predicate on every variant (finite
+//!    states) into a bit mask, count this waiter in `waiters` (SeqCst), then
+//!    load the word (SeqCst) and remember its version `v0`. Any transition
+//!    after `v0` either sees the count and records + notifies, or it was
+//!    already in the word we loaded (the store-buffer argument in
+//!    `Observable::transition`).
+//! 3. **Re-checks**, each time the notify list wakes us: a masked variant whose
+//!    ledger slot lies in `(v0, current]` was entered after we registered, even
+//!    if the state has moved on. Before parking we always listen *first* and
+//!    re-check *after*, so a notify between the two is never lost.
+//!
+//! Dropping the future in any phase unregisters (the count and the listener)
+//! and never consumes a notification another waiter needs: setters notify
+//! every listener, there is nothing to hand on.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use event_listener::EventListener;
+
+use crate::ledger::{entered_since, Ledger};
+use crate::observable::Observable;
+use crate::state::State;
+use crate::sync::{Ordering, Word};
+use crate::word::Layout;
+
+/// What a wait is waiting for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The current value matches, or a matching value was entered since.
+    Level,
+    /// A matching value was entered after registration.
+    Next,
+    /// Any transition after registration.
+    Changed,
+}
+
+/// A predicate on states: closures, and the two the crate builds itself.
+pub(crate) trait Matcher<S> {
+    fn matches(&mut self, value: S) -> bool;
+}
+
+impl<S, F: FnMut(S) -> bool> Matcher<S> for F {
+    #[inline]
+    fn matches(&mut self, value: S) -> bool {
+        self(value)
+    }
+}
+
+/// Matches one value (`wait_until`).
+#[derive(Debug)]
+pub(crate) struct Equals<S>(pub(crate) S);
+
+impl<S: PartialEq> Matcher<S> for Equals<S> {
+    #[inline]
+    fn matches(&mut self, value: S) -> bool {
+        value == self.0
+    }
+}
+
+/// Matches every value (`changed`).
+#[derive(Debug)]
+pub(crate) struct AnyValue;
+
+impl<S> Matcher<S> for AnyValue {
+    #[inline]
+    fn matches(&mut self, _: S) -> bool {
+        true
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Phase {
+    /// Not yet checked.
+    Start,
+    /// Counted in `waiters`, waiting for a transition after version `v0` into
+    /// a variant in `mask`.
+    Registered { v0: Word, mask: u64 },
+    /// Returned its value.
+    Done,
+}
+
+/// The wait engine shared by every wait future and blocking wait.
+pub(crate) struct Wait<'a, S: State, P> {
+    observable: &'a Observable<S>,
+    predicate: P,
+    mode: Mode,
+    phase: Phase,
+    listener: Option<EventListener>,
+}
+
+impl<'a, S: State, P: Matcher<S>> Wait<'a, S, P> {
+    pub(crate) fn new(observable: &'a Observable<S>, predicate: P, mode: Mode) -> Self {
+        Wait {
+            observable,
+            predicate,
+            mode,
+            phase: Phase::Start,
+            listener: None,
+        }
+    }
+
+    /// Checks the condition without parking, registering on the first call.
+    fn check(&mut self) -> Option<S> {
+        let found = match self.phase {
+            Phase::Start => self.register(),
+            Phase::Registered { v0, mask } => self.recheck(v0, mask),
+            Phase::Done => panic!("stateword: a wait future was polled after it completed"),
+        };
+        if found.is_some() {
+            self.finish();
+        }
+        found
+    }
+
+    fn register(&mut self) -> Option<S> {
+        let observable = self.observable;
+        if self.mode == Mode::Level {
+            let now = observable.get();
+            if self.predicate.matches(now) {
+                return Some(now);
+            }
+        }
+        let mut mask = 0u64;
+        if S::VARIANTS > 0 && self.mode != Mode::Changed {
+            for index in 0..S::VARIANTS {
+                if self.predicate.matches(S::from_index(index)) {
+                    mask |= 1 << index;
+                }
+            }
+        }
+        // SeqCst increment, then SeqCst load: see the module docs, phase 2.
+        observable.waiters.fetch_add(1, Ordering::SeqCst);
+        let word = observable.word.load(Ordering::SeqCst);
+        // From here `Drop` unregisters, even if the predicate below panics.
+        self.phase = Phase::Registered {
+            v0: Layout::<S>::version(word),
+            mask,
+        };
+        let now = Layout::<S>::value(word);
+        (self.mode == Mode::Level && self.predicate.matches(now)).then_some(now)
+    }
+
+    fn recheck(&mut self, v0: Word, mask: u64) -> Option<S> {
+        let observable = self.observable;
+        // The earliest masked variant entered since `v0`. Each slot is
+        // Acquire-loaded *before* the word, so a slot written by a transition
+        // is never newer than the version we compare it with.
+        let mut earliest: Option<(Word, usize)> = None;
+        let mut rest = mask;
+        while rest != 0 {
+            let index = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let slot = observable.ledger.slot(index).load(Ordering::Acquire);
+            let current = Layout::<S>::version(observable.word.load(Ordering::Acquire));
+            if let Some(since) = entered_since::<S>(slot, v0, current) {
+                if earliest.map_or(true, |(best, _)| since < best) {
+                    earliest = Some((since, index));
+                }
+            }
+        }
+        if let Some((_, index)) = earliest {
+            return Some(S::from_index(index));
+        }
+        // The word itself: it may hold a transition whose ledger write has not
+        // landed yet, and for non-finite states it is all there is.
+        let word = observable.word.load(Ordering::Acquire);
+        let value = Layout::<S>::value(word);
+        let moved = Layout::<S>::version(word) != v0;
+        let found = match self.mode {
+            Mode::Level => self.predicate.matches(value),
+            Mode::Next => moved && self.predicate.matches(value),
+            Mode::Changed => moved,
+        };
+        found.then_some(value)
+    }
+
+    fn finish(&mut self) {
+        self.unregister();
+        self.phase = Phase::Done;
+        self.listener = None;
+    }
+
+
+    /// The async driver: check, listen, re-check, park.
+    pub(crate) fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<S> {
+        loop {
+            if let Some(value) = self.check() {
+                return Poll::Ready(value);
+            }
+            match &mut self.listener {
+                // Listen, then loop to re-check: closes the check/park window.
+                None => self.listener = Some(self.observable.event.listen()),
+                Some(listener) => match Pin::new(listener).poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(()) => self.listener = None,
+                },
+            }
+        }
+    }
+
+    /// The blocking driver: as `poll_wait`, parking the thread instead.
+    /// Returns `None` if `deadline` passed first.
+    #[cfg(all(feature = "std", not(loom)))]
+    pub(crate) fn wait_blocking(&mut self, deadline: Option<std::time::Instant>) -> Option<S> {
+        use event_listener::Listener as _;
+        loop {
+            if let Some(value) = self.check() {
+                return Some(value);
+            }
+            match self.listener.take() {
+                None => self.listener = Some(self.observable.event.listen()),
+                Some(listener) => match deadline {
+                    None => listener.wait(),
+                    Some(deadline) => {
+                        if listener.wait_deadline(deadline).is_none() {
+                            // Timed out; one last look for a transition that
+                            // raced with the deadline.
+                            return self.check();
+                        }
+                    }
+                },
+            }
+        }
+    }
+}
+
+impl<S: State, P> Wait<'_, S, P> {
+    fn unregister(&mut self) {
+        if let Phase::Registered { .. } = self.phase {
+            // Relaxed: the count only lets setters skip work; a late decrement
+            // costs a setter one needless notify, never a missed one.
+            self.observable.waiters.fetch_sub(1, Ordering::Relaxed);
+            self.phase = Phase::Start;
+        }
+    }
+}
+
+impl<S: State, P> Drop for Wait<'_, S, P> {
+    fn drop(&mut self) {
+        self.unregister();
+    }
+}
+
+impl<S: State, P> fmt::Debug for Wait<'_, S, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wait")
+            .field("mode", &self.mode)
+            .field("phase", &self.phase)
+            .field("listening", &self.listener.is_some())
+            .finish()
+    }
+}
+
+macro_rules! wait_future {
+    ($(#[$doc:meta])* $name:ident<$($p:ident)?> = $matcher:ty $(where $bound:ty: $trait:path)?) => {
+        $(#[$doc])*
+        #[must_use = "futures do nothing unless you `.await` or poll them"]
+        pub struct $name<'a, S: State $(, $p)?>(pub(crate) Wait<'a, S, $matcher>);
+
+        // The future never pins anything: the predicate is only called through
+        // `&mut`, and `EventListener` is `Unpin`.
+        impl<S: State $(, $p)?> Unpin for $name<'_, S $(, $p)?> {}
+
+        impl<S: State $(, $p)?> Future for $name<'_, S $(, $p)?>
+        $(where $bound: $trait)?
+        {
+            type Output = S;
+
+            fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
+                self.get_mut().0.poll_wait(cx)
+            }
+        }
+
+        impl<S: State $(, $p)?> fmt::Debug for $name<'_, S $(, $p)?> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.0).finish()
+            }
+        }
+    };
+}
+
+wait_future! {
+    /// Future of [`Observable::wait_for`] and [`Observable::wait_for_next`]:
+    /// resolves to the matched value.
+    ///
+    /// ```
+    /// use stateword::{Observable, WaitFor};
+    ///
+    /// let n = Observable::new(1u8);
+    /// let wait: WaitFor<'_, u8, _> = n.wait_for(|n| n == 1);
+    /// assert_eq!(futures_lite::future::block_on(wait), 1);
+    /// ```
+    WaitFor<P> = P where P: FnMut(S) -> bool
+}
+
+wait_future! {
+    /// Future of [`Observable::wait_until`]: resolves to the target value.
+    ///
+    /// ```
+    /// use stateword::{Observable, WaitUntil};
+    ///
+    /// let ready = Observable::new(true);
+    /// let wait: WaitUntil<'_, bool> = ready.wait_until(true);
+    /// assert!(futures_lite::future::block_on(wait));
+    /// ```
+    WaitUntil<> = Equals<S>
+}
+
+wait_future! {
+    /// Future of [`Observable::changed`]: resolves to the value after at
+    /// least one transition.
+    ///
+    /// ```
+    /// use stateword::{Changed, Observable};
+    /// use futures_lite::future::{block_on, poll_once};
+    ///
+    /// let n = Observable::new(0u32);
+    /// let mut changed: Changed<'_, u32> = n.changed();
+    /// assert!(block_on(poll_once(&mut changed)).is_none());
+    /// n.set(9);
+    /// assert_eq!(block_on(changed), 9);
+    /// ```
+    Changed<> = AnyValue
+}
