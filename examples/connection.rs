@@ -1,0 +1,112 @@
+//! The main job: a connection lifecycle whose handlers never miss a state.
+//!
+//! A driver takes a connection through three rounds of
+//! `Disconnected → Connecting → Connected → Closing → Closed → Disconnected`,
+//! setting `Closing` and `Closed` back to back. Three handlers run as tokio
+//! tasks on other threads:
+//!
+//! * `drain` waits for `Closing` and must drain in-flight requests. By the
+//!   time it runs the state is already `Closed`, but its wait still completes
+//!   with `Closing`: this is what `tokio::sync::watch` and condition variables
+//!   get wrong.
+//! * `serve` waits for `Connected` and starts sending.
+//! * `log` prints each change it gets to see with `changed()`; it shows how
+//!   many transitions happened in between (a snapshot, not the full history).
+//!
+//! Run it with `cargo run --example connection`.
+
+use std::future::Future;
+
+use futures_lite::future::poll_once;
+use stateword::{Observable, State};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+enum Conn {
+    Disconnected,
+    Connecting,
+    Connected,
+    Closing,
+    Closed,
+}
+
+static CONN: Observable<Conn> = Observable::new(Conn::Disconnected);
+/// How many handler waits are registered so far: the driver's handshake, so it
+/// never sets a state before the handler that needs it is listening.
+static ARMED: Observable<u32> = Observable::new(0);
+/// How many times `drain` ran.
+static DRAINED: Observable<u32> = Observable::new(0);
+
+const ROUNDS: u32 = 3;
+
+/// Polls `wait` once, which registers it, then counts it as armed.
+async fn arm<F: Future + Unpin>(wait: &mut F) -> Option<F::Output> {
+    let early = poll_once(&mut *wait).await;
+    ARMED.update(|n| Some(n + 1)).unwrap();
+    early
+}
+
+async fn drain() {
+    loop {
+        let mut closing = CONN.wait_for_next(|s| s == Conn::Closing);
+        let early = arm(&mut closing).await;
+        let seen = match early {
+            Some(seen) => seen,
+            None => closing.await,
+        };
+        println!(
+            "  [drain] saw {seen:?} (the state is {:?} by now): draining in-flight requests",
+            CONN.get()
+        );
+        DRAINED.update(|n| Some(n + 1)).unwrap();
+    }
+}
+
+async fn serve() {
+    loop {
+        let mut connected = CONN.wait_for_next(|s| s == Conn::Connected);
+        if arm(&mut connected).await.is_none() {
+            connected.await;
+        }
+        println!("  [serve] connected: sending requests");
+    }
+}
+
+async fn log() {
+    let mut last = CONN.version();
+    loop {
+        let state = CONN.changed().await;
+        let version = CONN.version();
+        let skipped = version.saturating_sub(last + 1);
+        println!("  [log]   now {state:?} at v{version} ({skipped} transitions between looks)");
+        last = version;
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    tokio::spawn(drain());
+    tokio::spawn(serve());
+    tokio::spawn(log());
+
+    for round in 1..=ROUNDS {
+        println!("round {round}");
+        ARMED.wait_for(|n| n >= 2 * round).await;
+        for next in [Conn::Connecting, Conn::Connected] {
+            println!("[driver] -> {next:?}");
+            CONN.set(next);
+        }
+        println!("[driver] -> Closing, Closed (back to back)");
+        CONN.set(Conn::Closing);
+        CONN.set(Conn::Closed);
+        DRAINED.wait_for(|n| n >= round).await;
+        println!("[driver] -> Disconnected, reconnecting");
+        CONN.set(Conn::Disconnected);
+    }
+
+    let drained = DRAINED.get();
+    println!(
+        "drain caught the short-lived Closing in {drained} of {ROUNDS} rounds; {} transitions in all",
+        CONN.version()
+    );
+    assert_eq!(drained, ROUNDS);
+}
