@@ -115,6 +115,27 @@ impl<S: State> Observable<S> {
         Layout::<S>::version(self.word.load(Ordering::Acquire)) as u64
     }
 
+    /// How many waits are registered right now: futures polled at least once
+    /// and not yet completed or dropped, and blocking waits in progress.
+    ///
+    /// A snapshot for diagnostics and tests; it may be stale as soon as it
+    /// returns. A wait whose condition already held at its first check never
+    /// registers.
+    ///
+    /// ```
+    /// use futures_lite::future::{block_on, poll_once};
+    ///
+    /// let ready = stateword::Observable::new(false);
+    /// let mut wait = ready.wait_until(true);
+    /// assert!(block_on(poll_once(&mut wait)).is_none());
+    /// assert_eq!(ready.waiter_count(), 1);
+    /// drop(wait);
+    /// assert_eq!(ready.waiter_count(), 0);
+    /// ```
+    pub fn waiter_count(&self) -> usize {
+        self.waiters.load(Ordering::Relaxed)
+    }
+
     /// Sets the value and returns the previous one.
     ///
     /// Setting the current value is a no-op: no version bump, no wakeup.
@@ -349,13 +370,17 @@ impl<S: State + fmt::Debug> fmt::Debug for Observable<S> {
     ///
     /// ```
     /// let flag = stateword::Observable::new(true);
-    /// assert_eq!(format!("{flag:?}"), "Observable { value: true, version: 0 }");
+    /// assert_eq!(
+    ///     format!("{flag:?}"),
+    ///     "Observable { value: true, version: 0, waiters: 0 }"
+    /// );
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let word = self.word.load(Ordering::Acquire);
         f.debug_struct("Observable")
             .field("value", &Layout::<S>::value(word))
             .field("version", &(Layout::<S>::version(word) as u64))
+            .field("waiters", &self.waiter_count())
             .finish()
     }
 }

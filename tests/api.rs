@@ -1,0 +1,153 @@
+//! The synchronous surface: get, set, compare_exchange, update, version, and
+//! guarantee 4 (setting an equal value is a no-op).
+
+mod common;
+
+use common::{register, Conn};
+use futures_lite::future::{block_on, poll_once};
+use stateword::{Observable, State};
+
+#[test]
+fn set_returns_the_previous_value_and_counts_transitions() {
+    let conn = Observable::new(Conn::Disconnected);
+    assert_eq!(conn.get(), Conn::Disconnected);
+    assert_eq!(conn.version(), 0);
+    assert_eq!(conn.set(Conn::Connecting), Conn::Disconnected);
+    assert_eq!(conn.set(Conn::Connected), Conn::Connecting);
+    assert_eq!(conn.get(), Conn::Connected);
+    assert_eq!(conn.version(), 2);
+}
+
+#[test]
+fn setting_an_equal_value_bumps_nothing_and_wakes_nobody() {
+    let conn = Observable::new(Conn::Connected);
+    block_on(async {
+        let mut changed = conn.changed();
+        register(&mut changed).await;
+        assert_eq!(conn.set(Conn::Connected), Conn::Connected);
+        assert_eq!(conn.compare_exchange(Conn::Connected, Conn::Connected), Ok(Conn::Connected));
+        assert_eq!(conn.update(Some), Ok(Conn::Connected));
+        assert_eq!(conn.version(), 0);
+        assert!(poll_once(&mut changed).await.is_none(), "an equal set woke changed()");
+        conn.set(Conn::Closing);
+        assert_eq!(changed.await, Conn::Closing);
+    });
+}
+
+#[test]
+fn compare_exchange_succeeds_only_from_the_expected_value() {
+    let conn = Observable::new(Conn::Connecting);
+    assert_eq!(conn.compare_exchange(Conn::Connecting, Conn::Connected), Ok(Conn::Connecting));
+    assert_eq!(conn.compare_exchange(Conn::Connecting, Conn::Closed), Err(Conn::Connected));
+    assert_eq!(conn.get(), Conn::Connected);
+    assert_eq!(conn.version(), 1);
+}
+
+#[test]
+fn update_has_fetch_update_semantics() {
+    let count = Observable::new(10u32);
+    assert_eq!(count.update(|n| Some(n * 2)), Ok(10));
+    assert_eq!(count.update(|n| (n > 100).then_some(0)), Err(20));
+    assert_eq!(count.get(), 20);
+    assert_eq!(count.version(), 1);
+    let mut calls = Vec::new();
+    assert_eq!(count.update(|n| {
+        calls.push(n);
+        n.checked_sub(5)
+    }), Ok(20));
+    assert_eq!(calls, [20]);
+    assert_eq!(count.get(), 15);
+}
+
+#[test]
+fn every_builtin_state_round_trips() {
+    fn check<S: State + std::fmt::Debug>(a: S, b: S) {
+        let o = Observable::new(a);
+        assert_eq!(o.get(), a);
+        assert_eq!(o.set(b), a);
+        assert_eq!(o.get(), b);
+        assert_eq!(o.version(), 1);
+    }
+    check(false, true);
+    check(0u8, u8::MAX);
+    check(1u16, u16::MAX);
+    check(7u32, u32::MAX);
+    check(-1i8, i8::MIN);
+    check(i16::MIN, i16::MAX);
+    check(i32::MIN, -1);
+    check('a', char::MAX);
+    check(None, Some(Conn::Closed));
+    check(Some(false), None);
+    check(Some('x'), None);
+    check(Some(Some(true)), Some(None::<bool>));
+}
+
+#[test]
+fn option_and_bool_are_finite_with_none_first() {
+    assert_eq!(bool::VARIANTS, 2);
+    assert_eq!(Conn::VARIANTS, 5);
+    assert_eq!(Option::<Conn>::VARIANTS, 6);
+    assert_eq!(None::<Conn>.index(), 0);
+    assert_eq!(Some(Conn::Disconnected).index(), 1);
+    for i in 0..6 {
+        assert_eq!(Option::<Conn>::from_index(i).index(), i);
+    }
+    assert_eq!(char::VARIANTS, 0);
+    assert_eq!(Option::<char>::VARIANTS, 0);
+}
+
+#[test]
+#[should_panic(expected = "is not a finite state")]
+fn from_index_on_an_integer_panics_with_a_message() {
+    let _ = u8::from_index(0);
+}
+
+#[test]
+#[should_panic(expected = "index 5 is out of range")]
+fn from_index_out_of_range_panics_with_a_message() {
+    let _ = Conn::from_index(5);
+}
+
+#[test]
+fn statics_default_from_and_debug() {
+    static READY: Observable<bool> = Observable::new(false);
+    assert!(!READY.get());
+    let d: Observable<u16> = Observable::default();
+    assert_eq!(d.get(), 0);
+    let f = Observable::from(Conn::Closed);
+    f.set(Conn::Disconnected);
+    assert_eq!(
+        format!("{f:?}"),
+        "Observable { value: Disconnected, version: 1, waiters: 0 }"
+    );
+}
+
+#[test]
+fn waiter_count_follows_registrations() {
+    let o = Observable::new(0u8);
+    block_on(async {
+        let mut a = o.wait_for(|n| n == 2);
+        let mut b = o.changed();
+        let mut immediate = o.wait_for(|n| n == 0);
+        assert_eq!(poll_once(&mut immediate).await, Some(0));
+        assert_eq!(o.waiter_count(), 0, "a wait satisfied at its first check registers nothing");
+        register(&mut a).await;
+        register(&mut b).await;
+        assert_eq!(o.waiter_count(), 2);
+        o.set(1);
+        assert_eq!(b.await, 1);
+        assert_eq!(o.waiter_count(), 1);
+        o.set(2);
+        assert_eq!(a.await, 2);
+        assert_eq!(o.waiter_count(), 0);
+    });
+}
+
+#[test]
+#[should_panic(expected = "polled after it completed")]
+fn polling_a_completed_wait_panics_with_a_message() {
+    let o = Observable::new(1u8);
+    let mut w = o.wait_for(|n| n == 1);
+    assert_eq!(block_on(poll_once(&mut w)), Some(1));
+    let _ = block_on(poll_once(&mut w));
+}

@@ -1,0 +1,164 @@
+//! Guarantee 1: a polled wait on a finite state completes with the matching
+//! value even when the state left it before the waiting task ran again.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{register, within, Conn};
+use futures_lite::future::{block_on, poll_once};
+use stateword::Observable;
+
+#[test]
+fn a_back_to_back_transient_state_is_still_seen() {
+    let conn = Observable::new(Conn::Connected);
+    block_on(async {
+        let mut drain = conn.wait_for(|s| s == Conn::Closing);
+        register(&mut drain).await;
+        conn.set(Conn::Closing);
+        conn.set(Conn::Closed);
+        assert_eq!(poll_once(&mut drain).await, Some(Conn::Closing));
+    });
+}
+
+#[test]
+fn the_wait_returns_the_matched_value_not_the_current_one() {
+    let conn = Observable::new(Conn::Connected);
+    block_on(async {
+        let mut ending = conn.wait_for(|s| matches!(s, Conn::Closing | Conn::Closed));
+        register(&mut ending).await;
+        conn.set(Conn::Closing);
+        conn.set(Conn::Closed);
+        conn.set(Conn::Disconnected);
+        // Both were entered; the earliest is reported, and neither is current.
+        assert_eq!(poll_once(&mut ending).await, Some(Conn::Closing));
+        assert_eq!(conn.get(), Conn::Disconnected);
+    });
+}
+
+#[test]
+fn the_latest_of_several_entries_of_the_same_variant_still_counts() {
+    let conn = Observable::new(Conn::Connected);
+    block_on(async {
+        let mut w = conn.wait_until(Conn::Closing);
+        register(&mut w).await;
+        for _ in 0..3 {
+            conn.set(Conn::Closing);
+            conn.set(Conn::Connected);
+        }
+        assert_eq!(poll_once(&mut w).await, Some(Conn::Closing));
+    });
+}
+
+#[test]
+fn entries_completed_before_registration_are_not_reported() {
+    let conn = Observable::new(Conn::Connected);
+    // These happen before the wait exists: the ledger records Closing at v1.
+    conn.set(Conn::Closing);
+    conn.set(Conn::Connected);
+    block_on(async {
+        let mut next = conn.wait_for_next(|s| s == Conn::Closing);
+        register(&mut next).await;
+        let mut level = conn.wait_for(|s| s == Conn::Closing);
+        register(&mut level).await;
+        // Another waiter makes setters write the ledger; unrelated transitions
+        // must not make the old Closing entry look new.
+        conn.set(Conn::Connecting);
+        conn.set(Conn::Connected);
+        assert!(poll_once(&mut next).await.is_none(), "reported an entry from before registration");
+        assert!(poll_once(&mut level).await.is_none(), "reported an entry from before registration");
+        conn.set(Conn::Closing);
+        conn.set(Conn::Closed);
+        assert_eq!(poll_once(&mut next).await, Some(Conn::Closing));
+        assert_eq!(poll_once(&mut level).await, Some(Conn::Closing));
+    });
+}
+
+#[test]
+fn wait_for_next_ignores_the_current_value() {
+    let conn = Observable::new(Conn::Connected);
+    block_on(async {
+        let mut next = conn.wait_for_next(|s| s == Conn::Connected);
+        register(&mut next).await;
+        conn.set(Conn::Disconnected);
+        assert!(poll_once(&mut next).await.is_none());
+        conn.set(Conn::Connected);
+        conn.set(Conn::Closing);
+        assert_eq!(poll_once(&mut next).await, Some(Conn::Connected));
+    });
+}
+
+#[test]
+fn transient_states_of_bool_and_option_are_seen() {
+    let flag = Observable::new(false);
+    let slot = Observable::new(Some(Conn::Connected));
+    block_on(async {
+        let mut pulse = flag.wait_until(true);
+        let mut gap = slot.wait_for(|s| s.is_none());
+        register(&mut pulse).await;
+        register(&mut gap).await;
+        flag.set(true);
+        flag.set(false);
+        slot.set(None);
+        slot.set(Some(Conn::Closed));
+        assert_eq!(poll_once(&mut pulse).await, Some(true));
+        assert_eq!(poll_once(&mut gap).await, Some(None));
+    });
+}
+
+/// Hundreds of waiters parked on `Closing` while several threads race
+/// through the other states; each thread enters `Closing` exactly once, and
+/// leaves it at once. Every waiter must complete with `Closing`, although it
+/// is almost never the current state when a waiter runs.
+#[test]
+fn hundreds_of_waiters_and_racing_setter_threads_miss_nothing() {
+    const WAITERS: usize = 300;
+    const SETTERS: usize = 4;
+    const CYCLES: usize = 3_000;
+    let busy = [Conn::Disconnected, Conn::Connecting, Conn::Connected];
+    let conn = Arc::new(Observable::new(Conn::Disconnected));
+    within(Duration::from_secs(60), "hundreds of waiters", || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let armed = Arc::new(Observable::new(0u32));
+            let mut tasks = Vec::new();
+            for _ in 0..WAITERS {
+                let (conn, armed) = (conn.clone(), armed.clone());
+                tasks.push(tokio::spawn(async move {
+                    let mut w = conn.wait_until(Conn::Closing);
+                    register(&mut w).await;
+                    armed.update(|n| Some(n + 1)).unwrap();
+                    w.await
+                }));
+            }
+            armed.wait_until(WAITERS as u32).await;
+            let setters: Vec<_> = (0..SETTERS)
+                .map(|i| {
+                    let conn = conn.clone();
+                    std::thread::spawn(move || {
+                        for c in 0..CYCLES {
+                            if c == CYCLES / 2 + 100 * i {
+                                conn.set(Conn::Closing);
+                            }
+                            conn.set(busy[(c + i) % busy.len()]);
+                        }
+                    })
+                })
+                .collect();
+            for s in setters {
+                s.join().unwrap();
+            }
+            let mut saw = 0;
+            for t in tasks {
+                assert_eq!(t.await.unwrap(), Conn::Closing);
+                saw += 1;
+            }
+            assert_eq!(saw, WAITERS);
+        });
+    });
+    assert_eq!(conn.waiter_count(), 0);
+}
