@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use stateword::{Observable, State};
 
+pub mod waker;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
 pub enum Conn {
     Disconnected,

@@ -1,0 +1,140 @@
+//! Guarantee 6: dropping a wait future at any point leaves no registration
+//! behind and never swallows a wakeup another waiter needs.
+
+mod common;
+
+use std::time::Duration;
+
+use common::waker::Probe;
+use common::Conn;
+use stateword::Observable;
+
+#[test]
+fn dropping_before_the_first_poll_registers_nothing() {
+    let conn = Observable::new(Conn::Connected);
+    drop(conn.wait_until(Conn::Closed));
+    drop(conn.changed());
+    assert_eq!(conn.waiter_count(), 0);
+}
+
+#[test]
+fn dropping_a_parked_wait_unregisters_it() {
+    let conn = Observable::new(Conn::Connected);
+    let mut w = Probe::new(conn.wait_until(Conn::Closed));
+    assert!(w.poll().is_pending());
+    assert_eq!(conn.waiter_count(), 1);
+    drop(w);
+    assert_eq!(conn.waiter_count(), 0);
+    // A later wait is unaffected.
+    let mut again = Probe::new(conn.wait_until(Conn::Closed));
+    assert!(again.poll().is_pending());
+    conn.set(Conn::Closed);
+    assert_eq!(again.wakes(), 1);
+    assert_eq!(again.poll(), std::task::Poll::Ready(Conn::Closed));
+}
+
+#[test]
+fn a_notified_but_dropped_wait_steals_no_wakeup() {
+    let conn = Observable::new(Conn::Connected);
+    let mut first = Probe::new(conn.wait_until(Conn::Closing));
+    let mut second = Probe::new(conn.wait_until(Conn::Closing));
+    assert!(first.poll().is_pending());
+    assert!(second.poll().is_pending());
+    conn.set(Conn::Closing);
+    conn.set(Conn::Closed);
+    // Both were woken by the same transition; dropping the first before it
+    // runs must not take anything from the second.
+    assert_eq!(first.wakes(), 1);
+    drop(first);
+    assert_eq!(second.wakes(), 1);
+    assert_eq!(second.poll(), std::task::Poll::Ready(Conn::Closing));
+    assert_eq!(conn.waiter_count(), 0);
+}
+
+#[test]
+fn dropping_at_every_point_of_a_wait_leaves_nothing_behind() {
+    // Step k: drop the future after k of these events.
+    let events = 5;
+    for k in 0..=events {
+        let conn = Observable::new(Conn::Disconnected);
+        let mut other = Probe::new(conn.wait_for(|s| s == Conn::Closed));
+        assert!(other.poll().is_pending());
+        {
+            let mut w = Probe::new(conn.wait_for(|s| s == Conn::Closed));
+            let steps: [&dyn Fn(&mut Probe<_>); 5] = [
+                &|w| {
+                    let _ = w.poll();
+                },
+                &|_| {
+                    let _ = conn.set(Conn::Connecting);
+                },
+                &|w| {
+                    let _ = w.poll();
+                },
+                &|_| {
+                    let _ = conn.set(Conn::Closed);
+                },
+                &|w| {
+                    let _ = w.poll();
+                },
+            ];
+            for step in steps.iter().take(k) {
+                step(&mut w);
+            }
+        }
+        conn.set(Conn::Closed);
+        assert_eq!(other.poll(), std::task::Poll::Ready(Conn::Closed), "after drop at step {k}");
+        assert_eq!(conn.waiter_count(), 0, "after drop at step {k}");
+    }
+}
+
+#[test]
+fn a_runtime_timeout_cancels_cleanly() {
+    let conn = Observable::new(Conn::Connected);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let timed_out =
+            tokio::time::timeout(Duration::from_millis(5), conn.wait_until(Conn::Closed)).await;
+        assert!(timed_out.is_err());
+        assert_eq!(conn.waiter_count(), 0);
+        conn.set(Conn::Closed);
+        let ok = tokio::time::timeout(Duration::from_secs(5), conn.wait_until(Conn::Closed)).await;
+        assert_eq!(ok, Ok(Conn::Closed));
+    });
+}
+
+#[test]
+fn a_blocking_wait_that_times_out_unregisters() {
+    let conn = Observable::new(Conn::Connected);
+    assert_eq!(conn.wait_for_timeout(|s| s == Conn::Closed, Duration::from_millis(1)), None);
+    assert_eq!(conn.waiter_count(), 0);
+}
+
+#[test]
+fn racing_drops_and_sets_leave_no_registration() {
+    let conn = std::sync::Arc::new(Observable::new(Conn::Disconnected));
+    let states = [Conn::Connecting, Conn::Connected, Conn::Closing, Conn::Closed];
+    let setter = {
+        let conn = conn.clone();
+        std::thread::spawn(move || {
+            for i in 0..20_000 {
+                conn.set(states[i % states.len()]);
+            }
+        })
+    };
+    let mut i = 0usize;
+    while !setter.is_finished() {
+        let mut w = Probe::new(conn.wait_until(states[i % states.len()]));
+        for _ in 0..(i % 3) {
+            if w.poll().is_ready() {
+                break;
+            }
+        }
+        i += 1;
+    }
+    setter.join().unwrap();
+    assert_eq!(conn.waiter_count(), 0);
+}

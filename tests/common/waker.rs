@@ -1,0 +1,39 @@
+//! A waker that counts its wakes, for polling futures by hand.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::future::Future;
+use std::pin::Pin;
+
+#[derive(Default)]
+pub struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A hand-polled future and the number of times its waker was woken.
+pub struct Probe<F> {
+    pub future: F,
+    counter: Arc<CountingWaker>,
+    waker: Waker,
+}
+
+impl<F: Future + Unpin> Probe<F> {
+    pub fn new(future: F) -> Self {
+        let counter = Arc::new(CountingWaker::default());
+        let waker = Waker::from(counter.clone());
+        Probe { future, counter, waker }
+    }
+
+    pub fn poll(&mut self) -> Poll<F::Output> {
+        Pin::new(&mut self.future).poll(&mut Context::from_waker(&self.waker))
+    }
+
+    pub fn wakes(&self) -> usize {
+        self.counter.0.load(Ordering::SeqCst)
+    }
+}
