@@ -4,28 +4,26 @@
 //! here, so `--cfg loom` swaps in loom's model-checked atomics and the
 //! `portable-atomic` feature swaps in atomics for targets without CAS.
 
+#[cfg(all(not(loom), not(feature = "portable-atomic")))]
+pub(crate) use core::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(all(not(loom), feature = "portable-atomic"))]
 pub(crate) use portable_atomic::{AtomicUsize, Ordering};
-#[cfg(all(not(loom), not(feature = "portable-atomic")))]
-pub(crate) use core::sync::atomic::{AtomicUsize, Ordering};
 
 // The state word is 64 bits wherever the target has native 64-bit atomics and
 // 32 bits elsewhere: a lock-based 64-bit emulation would break the lock-free
 // guarantee, a narrower word only shortens the version (see `word.rs`).
-#[cfg(all(loom, target_has_atomic = "64"))]
-pub(crate) use loom::sync::atomic::AtomicU64 as AtomicWord;
 #[cfg(all(loom, not(target_has_atomic = "64")))]
 pub(crate) use loom::sync::atomic::AtomicU32 as AtomicWord;
+#[cfg(all(loom, target_has_atomic = "64"))]
+pub(crate) use loom::sync::atomic::AtomicU64 as AtomicWord;
 
-#[cfg(all(not(loom), feature = "portable-atomic", target_has_atomic = "64"))]
-pub(crate) use portable_atomic::AtomicU64 as AtomicWord;
 #[cfg(all(not(loom), feature = "portable-atomic", not(target_has_atomic = "64")))]
 pub(crate) use portable_atomic::AtomicU32 as AtomicWord;
+#[cfg(all(not(loom), feature = "portable-atomic", target_has_atomic = "64"))]
+pub(crate) use portable_atomic::AtomicU64 as AtomicWord;
 
-#[cfg(all(not(loom), not(feature = "portable-atomic"), target_has_atomic = "64"))]
-pub(crate) use core::sync::atomic::AtomicU64 as AtomicWord;
 #[cfg(all(
     not(loom),
     not(feature = "portable-atomic"),
@@ -33,6 +31,8 @@ pub(crate) use core::sync::atomic::AtomicU64 as AtomicWord;
     target_has_atomic = "32"
 ))]
 pub(crate) use core::sync::atomic::AtomicU32 as AtomicWord;
+#[cfg(all(not(loom), not(feature = "portable-atomic"), target_has_atomic = "64"))]
+pub(crate) use core::sync::atomic::AtomicU64 as AtomicWord;
 
 #[cfg(all(
     not(loom),

@@ -190,7 +190,6 @@ impl<'a, S: State, P: Matcher<S>> Wait<'a, S, P> {
         self.listener = None;
     }
 
-
     /// The async driver: check, listen, re-check, park.
     pub(crate) fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<S> {
         loop {

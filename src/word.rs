@@ -159,7 +159,10 @@ mod tests {
     fn round_trips_every_builtin_shape() {
         assert_eq!(unsafe { decode::<char>(encode('λ')) }, 'λ');
         assert_eq!(unsafe { decode::<i16>(encode(-2i16)) }, -2);
-        assert_eq!(unsafe { decode::<Option<bool>>(encode(None::<bool>)) }, None);
+        assert_eq!(
+            unsafe { decode::<Option<bool>>(encode(None::<bool>)) },
+            None
+        );
         assert_eq!(unsafe { decode::<u32>(encode(u32::MAX)) }, u32::MAX);
     }
 

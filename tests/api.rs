@@ -25,10 +25,16 @@ fn setting_an_equal_value_bumps_nothing_and_wakes_nobody() {
         let mut changed = conn.changed();
         register(&mut changed).await;
         assert_eq!(conn.set(Conn::Connected), Conn::Connected);
-        assert_eq!(conn.compare_exchange(Conn::Connected, Conn::Connected), Ok(Conn::Connected));
+        assert_eq!(
+            conn.compare_exchange(Conn::Connected, Conn::Connected),
+            Ok(Conn::Connected)
+        );
         assert_eq!(conn.update(Some), Ok(Conn::Connected));
         assert_eq!(conn.version(), 0);
-        assert!(poll_once(&mut changed).await.is_none(), "an equal set woke changed()");
+        assert!(
+            poll_once(&mut changed).await.is_none(),
+            "an equal set woke changed()"
+        );
         conn.set(Conn::Closing);
         assert_eq!(changed.await, Conn::Closing);
     });
@@ -37,8 +43,14 @@ fn setting_an_equal_value_bumps_nothing_and_wakes_nobody() {
 #[test]
 fn compare_exchange_succeeds_only_from_the_expected_value() {
     let conn = Observable::new(Conn::Connecting);
-    assert_eq!(conn.compare_exchange(Conn::Connecting, Conn::Connected), Ok(Conn::Connecting));
-    assert_eq!(conn.compare_exchange(Conn::Connecting, Conn::Closed), Err(Conn::Connected));
+    assert_eq!(
+        conn.compare_exchange(Conn::Connecting, Conn::Connected),
+        Ok(Conn::Connecting)
+    );
+    assert_eq!(
+        conn.compare_exchange(Conn::Connecting, Conn::Closed),
+        Err(Conn::Connected)
+    );
     assert_eq!(conn.get(), Conn::Connected);
     assert_eq!(conn.version(), 1);
 }
@@ -51,10 +63,13 @@ fn update_has_fetch_update_semantics() {
     assert_eq!(count.get(), 20);
     assert_eq!(count.version(), 1);
     let mut calls = Vec::new();
-    assert_eq!(count.update(|n| {
-        calls.push(n);
-        n.checked_sub(5)
-    }), Ok(20));
+    assert_eq!(
+        count.update(|n| {
+            calls.push(n);
+            n.checked_sub(5)
+        }),
+        Ok(20)
+    );
     assert_eq!(calls, [20]);
     assert_eq!(count.get(), 15);
 }
@@ -130,7 +145,11 @@ fn waiter_count_follows_registrations() {
         let mut b = o.changed();
         let mut immediate = o.wait_for(|n| n == 0);
         assert_eq!(poll_once(&mut immediate).await, Some(0));
-        assert_eq!(o.waiter_count(), 0, "a wait satisfied at its first check registers nothing");
+        assert_eq!(
+            o.waiter_count(),
+            0,
+            "a wait satisfied at its first check registers nothing"
+        );
         register(&mut a).await;
         register(&mut b).await;
         assert_eq!(o.waiter_count(), 2);

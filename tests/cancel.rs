@@ -83,7 +83,11 @@ fn dropping_at_every_point_of_a_wait_leaves_nothing_behind() {
             }
         }
         conn.set(Conn::Closed);
-        assert_eq!(other.poll(), std::task::Poll::Ready(Conn::Closed), "after drop at step {k}");
+        assert_eq!(
+            other.poll(),
+            std::task::Poll::Ready(Conn::Closed),
+            "after drop at step {k}"
+        );
         assert_eq!(conn.waiter_count(), 0, "after drop at step {k}");
     }
 }
@@ -109,14 +113,22 @@ fn a_runtime_timeout_cancels_cleanly() {
 #[test]
 fn a_blocking_wait_that_times_out_unregisters() {
     let conn = Observable::new(Conn::Connected);
-    assert_eq!(conn.wait_for_timeout(|s| s == Conn::Closed, Duration::from_millis(1)), None);
+    assert_eq!(
+        conn.wait_for_timeout(|s| s == Conn::Closed, Duration::from_millis(1)),
+        None
+    );
     assert_eq!(conn.waiter_count(), 0);
 }
 
 #[test]
 fn racing_drops_and_sets_leave_no_registration() {
     let conn = std::sync::Arc::new(Observable::new(Conn::Disconnected));
-    let states = [Conn::Connecting, Conn::Connected, Conn::Closing, Conn::Closed];
+    let states = [
+        Conn::Connecting,
+        Conn::Connected,
+        Conn::Closing,
+        Conn::Closed,
+    ];
     let setter = {
         let conn = conn.clone();
         std::thread::spawn(move || {

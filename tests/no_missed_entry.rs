@@ -66,8 +66,14 @@ fn entries_completed_before_registration_are_not_reported() {
         // must not make the old Closing entry look new.
         conn.set(Conn::Connecting);
         conn.set(Conn::Connected);
-        assert!(poll_once(&mut next).await.is_none(), "reported an entry from before registration");
-        assert!(poll_once(&mut level).await.is_none(), "reported an entry from before registration");
+        assert!(
+            poll_once(&mut next).await.is_none(),
+            "reported an entry from before registration"
+        );
+        assert!(
+            poll_once(&mut level).await.is_none(),
+            "reported an entry from before registration"
+        );
         conn.set(Conn::Closing);
         conn.set(Conn::Closed);
         assert_eq!(poll_once(&mut next).await, Some(Conn::Closing));

@@ -69,8 +69,7 @@ fn observers_see_versions_and_values_in_order() {
             let (mut last_value, mut last_version) = (0, 0);
             let total = THREADS * PER_THREAD / 4;
             while last_value < total {
-                let value =
-                    futures_lite::future::block_on(n.wait_for(|v| v > last_value));
+                let value = futures_lite::future::block_on(n.wait_for(|v| v > last_value));
                 let version = n.version();
                 assert!(value > last_value, "went from {last_value} to {value}");
                 assert!(version >= u64::from(value));

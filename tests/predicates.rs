@@ -21,7 +21,10 @@ fn a_finite_wait_evaluates_its_predicate_on_every_variant_at_registration() {
     }));
     assert!(w.poll().is_pending());
     for variant in ALL_CONN {
-        assert!(seen.borrow().contains(&variant), "{variant:?} was not evaluated");
+        assert!(
+            seen.borrow().contains(&variant),
+            "{variant:?} was not evaluated"
+        );
     }
 }
 

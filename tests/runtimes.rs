@@ -51,7 +51,12 @@ fn every_parked_task_is_woken<R: Runtime>(rt: R) {
             }
             let setter = std::thread::spawn(move || {
                 armed.wait_for_blocking(|n| n == TASKS);
-                for s in [Conn::Connecting, Conn::Connected, Conn::Closing, Conn::Closed] {
+                for s in [
+                    Conn::Connecting,
+                    Conn::Connected,
+                    Conn::Closing,
+                    Conn::Closed,
+                ] {
                     conn.set(s);
                 }
             });

@@ -90,7 +90,8 @@ fn expand(input: &DeriveInput) -> Result<proc_macro2::TokenStream, Error> {
     let count = data.variants.len();
     let variants: Vec<_> = data.variants.iter().map(|v| &v.ident).collect();
     let indices: Vec<_> = (0..count).collect();
-    let out_of_range = format!("stateword: `{name}` has {count} variants, index {{}} is out of range");
+    let out_of_range =
+        format!("stateword: `{name}` has {count} variants, index {{}} is out of range");
     Ok(quote! {
         #[automatically_derived]
         // SAFETY: a fieldless enum with a repr of at most 32 bits is 1 to 4

@@ -1,10 +1,10 @@
 //! A waker that counts its wakes, for polling futures by hand.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::future::Future;
-use std::pin::Pin;
 
 #[derive(Default)]
 pub struct CountingWaker(AtomicUsize);
@@ -26,7 +26,11 @@ impl<F: Future + Unpin> Probe<F> {
     pub fn new(future: F) -> Self {
         let counter = Arc::new(CountingWaker::default());
         let waker = Waker::from(counter.clone());
-        Probe { future, counter, waker }
+        Probe {
+            future,
+            counter,
+            waker,
+        }
     }
 
     pub fn poll(&mut self) -> Poll<F::Output> {

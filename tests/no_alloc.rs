@@ -1,0 +1,108 @@
+//! Guarantees 3 and 7: `get`, `set`, `compare_exchange` and `update` never
+//! allocate, with or without waiters, and nothing grows with the number of
+//! transitions. A counting global allocator watches this test binary.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use common::waker::Probe;
+use common::Conn;
+use stateword::Observable;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to `System` unchanged; it only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// Allocations this thread made while running `f`.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+const STATES: [Conn; 4] = [
+    Conn::Connecting,
+    Conn::Connected,
+    Conn::Closing,
+    Conn::Closed,
+];
+
+fn churn(conn: &Observable<Conn>, n: usize) {
+    for i in 0..n {
+        conn.set(STATES[i % 4]);
+        let _ = conn.get();
+        let cur = conn.get();
+        let _ = conn.compare_exchange(cur, STATES[(i + 1) % 4]);
+        let _ = conn.update(|s| {
+            Some(if s == Conn::Closed {
+                Conn::Connecting
+            } else {
+                s
+            })
+        });
+        let _ = conn.version();
+    }
+}
+
+#[test]
+fn the_state_operations_never_allocate_without_waiters() {
+    let conn = Observable::new(Conn::Disconnected);
+    assert_eq!(allocations_in(|| churn(&conn, 10_000)), 0);
+    assert!(conn.version() > 10_000);
+}
+
+#[test]
+fn setting_with_parked_waiters_allocates_nothing_either() {
+    let conn = Observable::new(Conn::Disconnected);
+    let n = Observable::new(0u32);
+    // Registering a wait allocates its listener once; that is all.
+    let mut waits: Vec<_> = (0..8)
+        .map(|_| Probe::new(conn.wait_for_next(|s| s == Conn::Disconnected)))
+        .collect();
+    let mut changed = Probe::new(n.changed());
+    for w in &mut waits {
+        assert!(w.poll().is_pending());
+    }
+    assert!(changed.poll().is_pending());
+    assert_eq!(
+        allocations_in(|| {
+            churn(&conn, 10_000);
+            for i in 0..10_000 {
+                n.set(i);
+            }
+        }),
+        0
+    );
+}
+
+#[test]
+fn an_observable_of_the_lifecycle_enum_fits_in_a_cache_line() {
+    // word + waiter count + 5 ledger slots + the notify list's pointer.
+    let size = std::mem::size_of::<Observable<Conn>>();
+    println!("size_of::<Observable<Conn>>() = {size}");
+    assert!(size <= 64, "Observable<Conn> is {size} bytes");
+    assert_eq!(
+        std::mem::size_of::<Observable<u32>>(),
+        3 * std::mem::size_of::<usize>()
+    );
+}
