@@ -18,7 +18,7 @@ mod word;
 mod blocking;
 
 pub use crate::observable::Observable;
-pub use crate::state::State;
+pub use crate::state::{HasSpareRoom, State};
 pub use crate::wait::{Changed, WaitFor, WaitUntil};
 
 /// Derives [`State`](trait@State) for a fieldless enum.

@@ -112,7 +112,7 @@ impl<S: State> Observable<S> {
     /// ```
     #[inline]
     pub fn version(&self) -> u64 {
-        Layout::<S>::version(self.word.load(Ordering::Acquire)) as u64
+        Layout::<S>::version_u64(self.word.load(Ordering::Acquire))
     }
 
     /// How many waits are registered right now: futures polled at least once
@@ -379,8 +379,144 @@ impl<S: State + fmt::Debug> fmt::Debug for Observable<S> {
         let word = self.word.load(Ordering::Acquire);
         f.debug_struct("Observable")
             .field("value", &Layout::<S>::value(word))
-            .field("version", &(Layout::<S>::version(word) as u64))
+            .field("version", &Layout::<S>::version_u64(word))
             .field("waiters", &self.waiter_count())
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use core::task::Poll;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Conn {
+        Connecting,
+        Connected,
+        Closing,
+        Closed,
+    }
+
+    // SAFETY: a fieldless enum: one byte, all initialised.
+    unsafe impl State for Conn {
+        const VARIANTS: usize = 4;
+        type Ledger = crate::ledger::Slots<4>;
+        fn index(self) -> usize {
+            self as usize
+        }
+        fn from_index(index: usize) -> Self {
+            [
+                Conn::Connecting,
+                Conn::Connected,
+                Conn::Closing,
+                Conn::Closed,
+            ][index]
+        }
+    }
+
+    impl<S: State> Observable<S> {
+        /// An observable that has already made `version` transitions, as
+        /// if every variant was last entered then: to test the wrap-around.
+        fn at_version(version: Word, value: S) -> Self {
+            let o = Observable::new(value);
+            o.word
+                .store(Layout::<S>::pack(version, value), Ordering::Relaxed);
+            for index in 0..S::VARIANTS {
+                o.ledger.slot(index).store(version, Ordering::Relaxed);
+            }
+            o
+        }
+    }
+
+    fn poll<F: core::future::Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+        let waker = noop_waker();
+        core::pin::Pin::new(f).poll(&mut core::task::Context::from_waker(&waker))
+    }
+
+    fn noop_waker() -> core::task::Waker {
+        use core::task::{RawWaker, RawWakerVTable, Waker};
+        const VTABLE: RawWakerVTable = RawWakerVTable::new(
+            |_| RawWaker::new(core::ptr::null(), &VTABLE),
+            |_| {},
+            |_| {},
+            |_| {},
+        );
+        // SAFETY: every vtable function ignores the (null) data pointer.
+        unsafe { Waker::from_raw(RawWaker::new(core::ptr::null(), &VTABLE)) }
+    }
+
+    const TOP: Word = Layout::<Conn>::VERSION_MASK;
+
+    #[test]
+    fn a_transient_entry_across_the_version_wrap_is_seen() {
+        let conn = Observable::at_version(TOP - 1, Conn::Connected);
+        let mut w = conn.wait_until(Conn::Closing);
+        assert!(poll(&mut w).is_pending());
+        conn.set(Conn::Connecting); // TOP
+        conn.set(Conn::Closing); // 0: a plain `>` would call this older than v0
+        conn.set(Conn::Closed); // 1
+        assert_eq!(conn.version(), 1);
+        assert_eq!(poll(&mut w), Poll::Ready(Conn::Closing));
+    }
+
+    #[test]
+    fn an_entry_before_registration_stays_old_across_the_wrap() {
+        let conn = Observable::at_version(TOP - 3, Conn::Connected);
+        conn.set(Conn::Closing); // TOP - 2, before the wait
+        conn.set(Conn::Connected); // TOP - 1
+        let mut w = conn.wait_for_next(|s| s == Conn::Closing);
+        assert!(poll(&mut w).is_pending());
+        for s in [
+            Conn::Connecting,
+            Conn::Connected,
+            Conn::Closed,
+            Conn::Connected,
+        ] {
+            conn.set(s); // TOP, 0, 1, 2
+        }
+        assert_eq!(poll(&mut w), Poll::Pending);
+        conn.set(Conn::Closing);
+        conn.set(Conn::Closed);
+        assert_eq!(poll(&mut w), Poll::Ready(Conn::Closing));
+    }
+
+    #[test]
+    fn changed_is_exact_across_the_wrap_of_a_32_bit_version() {
+        let top = Layout::<u32>::VERSION_MASK;
+        assert_eq!(top, u32::MAX as Word, "a u32 state leaves 32 version bits");
+        let n = Observable::at_version(top, 5u32);
+        let mut changed = n.changed();
+        assert!(poll(&mut changed).is_pending());
+        n.set(6); // wraps to version 0
+        assert_eq!(n.version(), 0);
+        assert_eq!(poll(&mut changed), Poll::Ready(6));
+    }
+
+    #[test]
+    fn an_entry_older_than_half_the_version_space_is_overwritten() {
+        // Serial-number "max" would keep this stale slot forever: it looks
+        // newer than any version more than half the space after it.
+        let conn = Observable::new(Conn::Connected);
+        let stale = 5;
+        let now = stale + (TOP >> 1) + 10;
+        conn.ledger
+            .slot(Conn::Closing.index())
+            .store(stale, Ordering::Relaxed);
+        conn.word.store(
+            Layout::<Conn>::pack(now - 1, Conn::Connected),
+            Ordering::Relaxed,
+        );
+        let mut w = conn.wait_until(Conn::Closing);
+        assert!(poll(&mut w).is_pending());
+        conn.set(Conn::Closing);
+        conn.set(Conn::Closed);
+        assert_eq!(
+            conn.ledger
+                .slot(Conn::Closing.index())
+                .load(Ordering::Relaxed),
+            now
+        );
+        assert_eq!(poll(&mut w), Poll::Ready(Conn::Closing));
     }
 }

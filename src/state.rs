@@ -5,7 +5,7 @@ use crate::ledger::{Ledger, NoLedger, OptionLedger, Slots};
 /// A value that fits in the state word.
 ///
 /// Implemented for `bool`, `u8`, `u16`, `u32`, `i8`, `i16`, `i32`, `char`,
-/// `Option<S>` of a state with spare encoding room, and by
+/// `Option<S>` of a state with spare encoding room ([`HasSpareRoom`]), and by
 /// [`#[derive(State)]`](derive@crate::State) for fieldless enums.
 ///
 /// *Finite* states (derived enums, `bool`, and `Option` of those) have
@@ -30,16 +30,15 @@ use crate::ledger::{Ledger, NoLedger, OptionLedger, Slots};
 /// # Safety
 ///
 /// The observable stores a state as its raw bytes and reads those bytes back
-/// as `Self`, so an implementation promises:
+/// as `Self`, so an implementation promises that `Self` has no padding or
+/// uninitialised bytes in any value (fieldless enums, `bool`, `char` and the
+/// integers qualify; the size, 1 to 4 bytes, is checked at compile time).
 ///
-/// * `Self` is 1 to 4 bytes and has no padding or uninitialised bytes in any
-///   value (enums without fields, `bool`, `char`, the integers, and
-///   `Option` of those with a niche qualify);
-/// * two values are equal (`==`) exactly when their bytes are equal;
-/// * if `VARIANTS > 0`, `index` maps the values one-to-one onto
-///   `0..VARIANTS` and `from_index` is its inverse.
-///
-/// `#[derive(State)]` upholds all of this; prefer it to a hand-written impl.
+/// For correct results, not for safety, it also promises that two values are
+/// equal (`==`) exactly when their bytes are, and if `VARIANTS > 0` that
+/// `index` maps the values one-to-one onto `0..VARIANTS` with `from_index` its
+/// inverse. `#[derive(State)]` upholds all of this; prefer it to a
+/// hand-written impl.
 pub unsafe trait State: Copy + PartialEq + Send + Sync + 'static {
     /// How many distinct values a finite state has (at most 64); 0 for
     /// integers and other non-finite states.
@@ -108,11 +107,45 @@ unsafe impl State for bool {
     }
 }
 
-// SAFETY: with `LAYOUT_OK` (checked at compile time before any value is
-// stored) `Option<S>` uses a niche of `S`, so it is as wide as `S` and every
-// byte is initialised in both `None` and `Some`; equality follows `S`'s. The
-// index puts `None` first and shifts `S`'s indices by one.
-unsafe impl<S: State> State for Option<S> {
+/// A state with bit patterns it never uses, so `Option<Self>` is as wide as
+/// `Self` and is a [`State`] too: `bool`, `char` and derived enums.
+///
+/// The integers use every bit pattern and have no room for `None`; wrap them
+/// in a wider integer or an enum instead.
+///
+/// ```
+/// use stateword::Observable;
+///
+/// // "wait for not none":
+/// let peer = Observable::new(None::<char>);
+/// peer.set(Some('a'));
+/// # futures_lite::future::block_on(async {
+/// assert_eq!(peer.wait_for(|p| p.is_some()).await, Some('a'));
+/// # });
+/// ```
+///
+/// # Safety
+///
+/// `Option<Self>` must be exactly as large as `Self` (the compiler puts
+/// `None` in a spare bit pattern), so it has no uninitialised bytes.
+#[diagnostic::on_unimplemented(
+    message = "`Option<{Self}>` is not a `State`: `{Self}` has no spare bit pattern for `None`",
+    label = "uses every bit pattern",
+    note = "`Option<S>` is a `State` for `bool`, `char` and `#[derive(State)]` enums; \
+            for an integer, use a wider integer or an enum with an explicit `None`-like variant"
+)]
+pub unsafe trait HasSpareRoom: State {}
+
+// SAFETY: `bool` uses 2 of its 256 bit patterns.
+unsafe impl HasSpareRoom for bool {}
+// SAFETY: `char` uses 0x110000 of its 2^32 bit patterns.
+unsafe impl HasSpareRoom for char {}
+
+// SAFETY: `S: HasSpareRoom` puts `None` in a niche of `S` (re-checked at
+// compile time by `LAYOUT_OK` before any value is stored), so `Option<S>` is as
+// wide as `S` and every byte is initialised in both `None` and `Some`; equality
+// follows `S`'s. The index puts `None` first and shifts `S`'s indices by one.
+unsafe impl<S: HasSpareRoom> State for Option<S> {
     const VARIANTS: usize = if S::VARIANTS == 0 { 0 } else { S::VARIANTS + 1 };
     type Ledger = OptionLedger<S::Ledger>;
     const LAYOUT_OK: bool =

@@ -76,6 +76,13 @@ impl<S: State> Layout<S> {
         word >> Self::VALUE_BITS
     }
 
+    /// The version stored in `word`, as the public API reports it.
+    #[inline]
+    #[allow(clippy::unnecessary_cast)] // `Word` is `u32` on targets without 64-bit atomics
+    pub(crate) const fn version_u64(word: Word) -> u64 {
+        Self::version(word) as u64
+    }
+
     /// The raw value bits in `word`; equal bits mean equal states.
     #[inline]
     pub(crate) const fn bits(word: Word) -> Word {

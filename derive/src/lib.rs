@@ -113,6 +113,11 @@ fn expand(input: &DeriveInput) -> Result<proc_macro2::TokenStream, Error> {
                 }
             }
         }
+
+        #[automatically_derived]
+        // SAFETY: at most 64 variants use at most 64 of the 256+ bit patterns
+        // of the enum's representation; `Option<Self>` puts `None` in another.
+        unsafe impl ::stateword::HasSpareRoom for #name {}
     })
 }
 

@@ -1,0 +1,6 @@
+use stateword::State;
+
+#[derive(Clone, Copy, PartialEq, State)]
+enum Never {}
+
+fn main() {}
