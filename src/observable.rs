@@ -233,6 +233,7 @@ impl<S: State> Observable<S> {
     /// *before* notifying, so a woken waiter finds it.
     #[inline]
     fn publish(&self, version: Word, value: S) {
+        crate::sync::seqcst_order_point();
         if self.waiters.load(Ordering::SeqCst) == 0 {
             return;
         }

@@ -140,6 +140,7 @@ impl<'a, S: State, P: Matcher<S>> Wait<'a, S, P> {
         }
         // SeqCst increment, then SeqCst load: see the module docs, phase 2.
         observable.waiters.fetch_add(1, Ordering::SeqCst);
+        crate::sync::seqcst_order_point();
         let word = observable.word.load(Ordering::SeqCst);
         // From here `Drop` unregisters, even if the predicate below panics.
         self.phase = Phase::Registered {

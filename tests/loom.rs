@@ -1,0 +1,201 @@
+//! loom models of the races behind the guarantees. Run with
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --release --test loom`
+//! (see `.ci/run`); atomics come through `src/sync.rs`, so loom explores every
+//! interleaving and every weak-memory outcome it models.
+#![cfg(loom)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+use loom::future::block_on;
+use loom::sync::Arc;
+use loom::thread;
+use stateword::{Observable, State};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+enum Conn {
+    Connecting,
+    Connected,
+    Closing,
+    Closed,
+}
+
+fn noop_waker() -> Waker {
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(
+        |_| RawWaker::new(std::ptr::null(), &VTABLE),
+        |_| {},
+        |_| {},
+        |_| {},
+    );
+    // SAFETY: every vtable function ignores the (null) data pointer.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
+
+/// Polls once with a waker that does nothing: registers a wait.
+fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
+    Pin::new(f).poll(&mut Context::from_waker(&noop_waker()))
+}
+
+/// The registration race: a set racing the first poll of `wait_for`. The wait
+/// must complete (loom fails the model if every thread blocks: a lost
+/// wakeup), with the value set. Also exercises the setter's fast path, which
+/// skips the ledger and the notify list when it sees no waiter.
+#[test]
+fn set_races_the_first_poll() {
+    loom::model(|| {
+        let conn = Arc::new(Observable::new(Conn::Connected));
+        let setter = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                conn.set(Conn::Closing);
+            })
+        };
+        assert_eq!(block_on(conn.wait_until(Conn::Closing)), Conn::Closing);
+        setter.join().unwrap();
+        assert_eq!(conn.waiter_count(), 0);
+    });
+}
+
+/// A transient state set by one thread while another thread sets something
+/// else: the waiter must complete with the transient state, whichever order
+/// the setters' ledger writes and notifications land in.
+#[test]
+fn racing_setters_and_a_transient_state() {
+    loom::model(|| {
+        let conn = Arc::new(Observable::new(Conn::Connected));
+        let mut wait = conn.wait_until(Conn::Closing);
+        assert!(poll_once(&mut wait).is_pending());
+        let a = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                conn.set(Conn::Closing);
+                conn.set(Conn::Closed);
+            })
+        };
+        let b = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                conn.set(Conn::Connecting);
+            })
+        };
+        assert_eq!(block_on(wait), Conn::Closing);
+        a.join().unwrap();
+        b.join().unwrap();
+    });
+}
+
+/// The ledger's version boundary: an entry completed before the wait
+/// registered is not reported; one after it always is.
+#[test]
+fn entries_before_registration_are_not_reported() {
+    loom::model(|| {
+        let conn = Arc::new(Observable::new(Conn::Connected));
+        let setter = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                conn.set(Conn::Closing); // version 1
+                conn.set(Conn::Connected); // version 2
+            })
+        };
+        let before = conn.version();
+        let mut wait = conn.wait_for_next(|s| s == Conn::Closing);
+        let first = poll_once(&mut wait);
+        let after = conn.version();
+        setter.join().unwrap();
+        let outcome = match first {
+            Poll::Ready(v) => Some(v),
+            Poll::Pending => match poll_once(&mut wait) {
+                Poll::Ready(v) => Some(v),
+                Poll::Pending => None,
+            },
+        };
+        if after == 0 {
+            // Registered before the Closing entry: it must be reported.
+            assert_eq!(outcome, Some(Conn::Closing));
+        }
+        if before == 2 {
+            // Registered after both sets: nothing to report.
+            assert_eq!(outcome, None);
+        }
+        if let Some(v) = outcome {
+            assert_eq!(v, Conn::Closing);
+        }
+    });
+}
+
+/// `update` under contention: every increment lands exactly once, each with
+/// its own version; `compare_exchange` from the same value has one winner.
+#[test]
+fn updates_and_compare_exchange_under_contention() {
+    loom::model(|| {
+        let n = Arc::new(Observable::new(0u8));
+        let threads: Vec<_> = (0..2)
+            .map(|i| {
+                let n = n.clone();
+                thread::spawn(move || {
+                    let won = n.compare_exchange(0, 10 + i).is_ok();
+                    n.update(|v| Some(v + 1)).unwrap();
+                    won
+                })
+            })
+            .collect();
+        let wins = threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .filter(|&won| won)
+            .count();
+        assert_eq!(wins, 1);
+        let v = n.get();
+        assert!(v == 12 || v == 13, "{v}");
+        assert_eq!(n.version(), 3);
+    });
+}
+
+/// One wait is dropped while a set runs, at whatever point loom picks; the
+/// other must still be woken and complete, and nothing stays registered.
+#[test]
+fn a_dropped_wait_steals_no_wakeup() {
+    loom::model(|| {
+        let conn = Arc::new(Observable::new(Conn::Connected));
+        let dropper = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                let mut doomed = conn.wait_until(Conn::Closed);
+                let _ = poll_once(&mut doomed);
+                drop(doomed);
+            })
+        };
+        let setter = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                conn.set(Conn::Closed);
+            })
+        };
+        assert_eq!(block_on(conn.wait_until(Conn::Closed)), Conn::Closed);
+        dropper.join().unwrap();
+        setter.join().unwrap();
+        assert_eq!(conn.waiter_count(), 0);
+    });
+}
+
+/// `changed` racing two transitions: it completes, with one of the values
+/// set after it registered.
+#[test]
+fn changed_races_setters() {
+    loom::model(|| {
+        let n = Arc::new(Observable::new(0u32));
+        let mut changed = n.changed();
+        assert!(poll_once(&mut changed).is_pending());
+        let setter = {
+            let n = n.clone();
+            thread::spawn(move || {
+                n.set(1);
+                n.set(2);
+            })
+        };
+        let v = block_on(changed);
+        assert!(v == 1 || v == 2);
+        setter.join().unwrap();
+    });
+}
