@@ -85,6 +85,36 @@ fn racing_setters_and_a_transient_state() {
     });
 }
 
+/// One thread enters `Closing`, another moves it on to `Closed` as soon as it
+/// sees it: the entry must be in the ledger before the first thread's
+/// notification, or the waiter can wake (on the second thread's notify), miss
+/// it, and sleep forever.
+#[test]
+fn a_state_left_by_another_thread() {
+    loom::model(|| {
+        let conn = Arc::new(Observable::new(Conn::Connected));
+        let mut wait = conn.wait_until(Conn::Closing);
+        assert!(poll_once(&mut wait).is_pending());
+        let enter = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                conn.set(Conn::Closing);
+            })
+        };
+        let leave = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                while conn.compare_exchange(Conn::Closing, Conn::Closed).is_err() {
+                    thread::yield_now();
+                }
+            })
+        };
+        assert_eq!(block_on(wait), Conn::Closing);
+        enter.join().unwrap();
+        leave.join().unwrap();
+    });
+}
+
 /// The ledger's version boundary: an entry completed before the wait
 /// registered is not reported; one after it always is.
 #[test]
