@@ -107,10 +107,16 @@ impl<L: Ledger> Ledger for OptionLedger<L> {
 /// plain serial-number order would call an entry more than half the version
 /// space old "later" and leave it forever, so a stale slot is overwritten.
 ///
-/// Release on success: a waiter that Acquire-loads this slot and then loads the
-/// word sees a version at least `version` (the setter's CAS on the word comes
-/// first in its program order), which its own window check relies on. The word
-/// load here is Relaxed: coherence alone makes it return at least our own CAS.
+/// Release on success, paired with the Acquire slot load in the waiter's
+/// re-check: a waiter that sees this entry then loads the word and gets a
+/// version at least `version` (the setter's CAS on the word comes first in its
+/// program order), so the entry falls inside its window at once. Without it the
+/// waiter could see the entry ahead of the word, call it "not yet", and park
+/// until the notify that follows this write (event-listener orders notifier
+/// before woken listener), so the ordering saves a needless park, not a
+/// wakeup; loom confirms the latter (the Relaxed mutant passes the models).
+/// The word load here is Relaxed: coherence alone makes it return at least our
+/// own CAS.
 #[inline]
 pub(crate) fn record_entry<S: State>(slot: &AtomicWord, version: Word, word: &AtomicWord) {
     let mut seen = slot.load(Ordering::Relaxed);
