@@ -1,0 +1,259 @@
+//! Differential harness: operations decoded from bytes are applied to an
+//! `Observable<Conn>` and to a plain sequential model, and after every step
+//! the two must agree on the value, the version, which waits are complete and
+//! with what value, and the number of registered waits. Waits are polled by
+//! hand with counting wakers, so wakeups are checked too: a pending wait
+//! whose condition became true must have been woken.
+//!
+//! Used by the cargo-fuzz target `ops` and by `tests/model.rs`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use stateword::{Observable, State};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+pub enum Conn {
+    Disconnected,
+    Connecting,
+    Connected,
+    Closing,
+    Closed,
+}
+
+const ALL: [Conn; 5] = [
+    Conn::Disconnected,
+    Conn::Connecting,
+    Conn::Connected,
+    Conn::Closing,
+    Conn::Closed,
+];
+
+/// At most this many waits alive at once.
+const MAX_WAITS: usize = 8;
+
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// `wait_for(pred)` with a predicate matching the variants in the mask.
+    WaitFor,
+    /// `wait_until(target)`.
+    WaitUntil,
+    /// `wait_for_next(pred)`.
+    WaitForNext,
+    /// `changed()`.
+    Changed,
+}
+
+/// The model's view of one wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expected {
+    NotPolled,
+    /// Registered at version `v0`.
+    Pending { v0: u64 },
+    Done,
+}
+
+struct LiveWait<'a> {
+    kind: Kind,
+    mask: u8,
+    future: Pin<Box<dyn Future<Output = Conn> + 'a>>,
+    waker: Arc<CountingWaker>,
+    wakes_at_last_poll: usize,
+    expected: Expected,
+}
+
+impl LiveWait<'_> {
+    fn matches(&self, s: Conn) -> bool {
+        self.mask & (1 << s.index()) != 0
+    }
+}
+
+/// The sequential reference: the value, and every transition so far.
+struct Model {
+    value: Conn,
+    /// `history[i]` is the value entered at version `i + 1`.
+    history: Vec<Conn>,
+}
+
+impl Model {
+    fn version(&self) -> u64 {
+        self.history.len() as u64
+    }
+
+    fn set(&mut self, s: Conn) -> Conn {
+        let previous = self.value;
+        if s != previous {
+            self.value = s;
+            self.history.push(s);
+        }
+        previous
+    }
+
+    /// What a registered wait would return now, or `None` if it must stay
+    /// pending. The crate's ledger keeps each variant's *last* entry, and a
+    /// wait reports the matching variant whose last entry since `v0` is the
+    /// earliest; the model computes exactly that from the full history.
+    fn outcome(&self, wait: &LiveWait<'_>, v0: u64) -> Option<Conn> {
+        let since = &self.history[v0 as usize..];
+        if wait.kind == Kind::Changed {
+            return (!since.is_empty()).then_some(self.value);
+        }
+        ALL.iter()
+            .filter(|s| wait.matches(**s))
+            .filter_map(|s| since.iter().rposition(|e| e == s).map(|at| (at, *s)))
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, s)| s)
+    }
+}
+
+struct Bytes<'d>(&'d [u8]);
+
+impl Bytes<'_> {
+    fn next(&mut self) -> Option<u8> {
+        let (first, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(*first)
+    }
+}
+
+pub fn run(data: &[u8]) {
+    let mut bytes = Bytes(data);
+    let Some(initial) = bytes.next() else { return };
+    let observable = Observable::new(ALL[initial as usize % 5]);
+    let mut model = Model {
+        value: ALL[initial as usize % 5],
+        history: Vec::new(),
+    };
+    let mut waits: Vec<LiveWait<'_>> = Vec::new();
+
+    while let Some(op) = bytes.next() {
+        let arg = bytes.next().unwrap_or(0);
+        match op % 8 {
+            // set
+            0 | 1 => {
+                let s = ALL[arg as usize % 5];
+                assert_eq!(observable.set(s), model.set(s));
+            }
+            // compare_exchange
+            2 => {
+                let (current, new) = (ALL[arg as usize % 5], ALL[(arg / 5) as usize % 5]);
+                let expected = if model.value == current {
+                    Ok(model.set(new))
+                } else {
+                    Err(model.value)
+                };
+                assert_eq!(observable.compare_exchange(current, new), expected);
+            }
+            // update: advance to the next state, giving up at the last one
+            3 => {
+                let step = |s: Conn| (s.index() < 4).then(|| Conn::from_index(s.index() + 1));
+                let expected = match step(model.value) {
+                    Some(next) => Ok(model.set(next)),
+                    None => Err(model.value),
+                };
+                assert_eq!(observable.update(step), expected);
+            }
+            // create a wait
+            4 | 5 if waits.len() < MAX_WAITS => {
+                let kind = [Kind::WaitFor, Kind::WaitUntil, Kind::WaitForNext, Kind::Changed]
+                    [arg as usize % 4];
+                let target = ALL[(arg / 4) as usize % 5];
+                let mask = match kind {
+                    Kind::WaitUntil => 1 << target.index(),
+                    Kind::Changed => 0,
+                    _ => (arg / 20) | (1 << target.index()),
+                } & 0b1_1111;
+                let future: Pin<Box<dyn Future<Output = Conn>>> = match kind {
+                    Kind::WaitFor => {
+                        Box::pin(observable.wait_for(move |s| mask & (1 << s.index()) != 0))
+                    }
+                    Kind::WaitUntil => Box::pin(observable.wait_until(target)),
+                    Kind::WaitForNext => {
+                        Box::pin(observable.wait_for_next(move |s| mask & (1 << s.index()) != 0))
+                    }
+                    Kind::Changed => Box::pin(observable.changed()),
+                };
+                waits.push(LiveWait {
+                    kind,
+                    mask,
+                    future,
+                    waker: Arc::new(CountingWaker::default()),
+                    wakes_at_last_poll: 0,
+                    expected: Expected::NotPolled,
+                });
+            }
+            // poll a wait
+            6 if !waits.is_empty() => {
+                let i = arg as usize % waits.len();
+                let w = &mut waits[i];
+                let expected = match w.expected {
+                    Expected::Done => continue, // polling after completion panics; not tested here
+                    Expected::NotPolled => {
+                        let immediate = w.kind == Kind::WaitFor || w.kind == Kind::WaitUntil;
+                        if immediate && w.matches(model.value) {
+                            Some(model.value)
+                        } else {
+                            w.expected = Expected::Pending { v0: model.version() };
+                            None
+                        }
+                    }
+                    Expected::Pending { v0 } => model.outcome(w, v0),
+                };
+                let waker = Waker::from(w.waker.clone());
+                w.wakes_at_last_poll = w.waker.0.load(Ordering::SeqCst);
+                let got = w.future.as_mut().poll(&mut Context::from_waker(&waker));
+                match (got, expected) {
+                    (Poll::Ready(v), Some(e)) => {
+                        assert_eq!(v, e, "{:?} mask {:#07b}", w.kind, w.mask);
+                        w.expected = Expected::Done;
+                    }
+                    (Poll::Pending, None) => {}
+                    (got, expected) => panic!(
+                        "{:?} mask {:#07b}: got {got:?}, model says {expected:?}",
+                        w.kind, w.mask
+                    ),
+                }
+            }
+            // drop a wait
+            7 if !waits.is_empty() => {
+                let i = arg as usize % waits.len();
+                drop(waits.swap_remove(i));
+            }
+            _ => {}
+        }
+
+        // After every step: the state agrees, the registrations agree, and
+        // every pending wait whose condition holds has been woken.
+        assert_eq!(observable.get(), model.value);
+        assert_eq!(observable.version(), model.version());
+        let registered = waits
+            .iter()
+            .filter(|w| matches!(w.expected, Expected::Pending { .. }))
+            .count();
+        assert_eq!(observable.waiter_count(), registered);
+        for w in &waits {
+            if let Expected::Pending { v0 } = w.expected {
+                if model.outcome(w, v0).is_some() {
+                    assert!(
+                        w.waker.0.load(Ordering::SeqCst) > w.wakes_at_last_poll,
+                        "{:?} mask {:#07b} can complete but was not woken",
+                        w.kind,
+                        w.mask
+                    );
+                }
+            }
+        }
+    }
+}
