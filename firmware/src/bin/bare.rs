@@ -231,7 +231,7 @@ mod arm {
     /// Watchdog period, in core clock cycles, and how many periods without
     /// progress count as a stall.
     const WATCHDOG_CYCLES: u32 = 100_000;
-    const STALL_TICKS: u32 = 2_000;
+    const STALL_TICKS: u32 = 500;
 
     pub(super) fn setup_interrupts() {
         let mut core = cortex_m::Peripherals::take().expect("taken once");

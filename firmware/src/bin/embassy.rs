@@ -39,9 +39,13 @@ static ROUND: Observable<u16> = Observable::new(0);
 /// Tasks that have finished all rounds (`update` from tasks).
 static FINISHED: Observable<u8> = Observable::new(0);
 
-const ROUNDS: u16 = 100;
-/// SysTick reload, in core clock cycles.
+const ROUNDS: u16 = 500;
+/// SysTick reload, in core clock cycles, for the first tick; later ticks
+/// are jittered between `TICK_MIN` and `TICK_MIN + TICK_SPREAD` so that steps
+/// land at ever different points of the tasks' code, polls included.
 const TICK_CYCLES: u32 = 4_000;
+const TICK_MIN: u32 = 200;
+const TICK_SPREAD: u32 = 4_096;
 /// Ticks without a step before the handler declares a stall.
 const STALL_TICKS: u32 = 20_000;
 
@@ -214,6 +218,8 @@ struct Driver {
     round: u16,
     step: u8,
     idle_ticks: u32,
+    /// xorshift32 state for the tick jitter.
+    jitter: u32,
 }
 
 #[exception]
@@ -222,9 +228,22 @@ fn SysTick() {
         round: 0,
         step: 0,
         idle_ticks: 0,
+        jitter: 0x2545_f491,
     };
     TICKS.store(TICKS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     let d = DRIVER;
+    d.jitter ^= d.jitter << 13;
+    d.jitter ^= d.jitter >> 17;
+    d.jitter ^= d.jitter << 5;
+    // SAFETY: SYST::PTR is the SysTick block; only this handler writes its
+    // reload register once `main` has started the counter (`main` later
+    // touches only the control register), and a new reload value only
+    // changes the length of the next period.
+    unsafe {
+        (*cortex_m::peripheral::SYST::PTR)
+            .rvr
+            .write(TICK_MIN + d.jitter % TICK_SPREAD)
+    };
     // Between rounds, wait for every task to register; after the last one,
     // for `main` to see them all finish and stop the tick.
     if d.round == ROUNDS
