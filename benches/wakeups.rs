@@ -1,0 +1,211 @@
+//! Workloads 3 to 5 of issue 6: waiting tasks on a multi-threaded executor
+//! with two workers, driven from a plain thread.
+//!
+//! - `fanout-{tokio,smol}/PEER/K`: K tasks parked on `Closing`; time from the
+//!   `set(Closing)` until the last of them has completed (read by that last
+//!   task itself). Spawning the K tasks and waiting until each has been
+//!   polled once (registered) is setup, outside the measured time.
+//! - `handoff/PEER`: two tasks ping-pong `Connecting → Connected →
+//!   Connecting` with `wait_until`; time per round trip.
+//! - `contended/PEER`: two setter threads make transitions while 64 tasks
+//!   wait for them; time per transition (criterion's throughput is then
+//!   transitions per second).
+//!
+//! The raw atomic has nothing to wait with, so it has no row here.
+
+mod common;
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use common::{registered, Conn, Exec, Latch, Peer, Task};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
+
+/// Parked waiters per fan-out run (issue 6).
+const FANOUT_K: [usize; 4] = [1, 16, 256, 1024];
+/// Waiting tasks in the contended workload (issue 6).
+const CONTENDED_WAITERS: usize = 64;
+
+/// `iters` fan-outs to `k` parked waiters; the summed time from each `set`
+/// to the last waiter's completion.
+fn fanout<P: Peer>(exec: &Exec, peer: &'static P, k: usize, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        peer.set(Conn::Connected);
+        let parked = Arc::new(Latch::new(k));
+        let done = Arc::new(Latch::new(k));
+        let tasks: Vec<Task> = (0..k)
+            .map(|_| {
+                let (parked, done) = (parked.clone(), done.clone());
+                exec.spawn(async move {
+                    let mut waiter = peer.waiter();
+                    let seen =
+                        registered(peer.wait_until(&mut waiter, Conn::Closing), &parked).await;
+                    assert_eq!(seen, Conn::Closing);
+                    done.count_down();
+                })
+            })
+            .collect();
+        parked.wait();
+        let start = Instant::now();
+        peer.set(Conn::Closing);
+        total += done.wait().saturating_duration_since(start);
+        for task in tasks {
+            task.cancel(); // all complete: this only joins them
+        }
+    }
+    total
+}
+
+/// `iters` round trips A → B → A between two tasks.
+fn handoff<P: Peer>(exec: &Exec, peer: &'static P, iters: u64) -> Duration {
+    const A: Conn = Conn::Connecting;
+    const B: Conn = Conn::Connected;
+    peer.set(A);
+    let done = Arc::new(Latch::new(2));
+    let start = Instant::now();
+    let tasks = [(A, B), (B, A)].map(|(wait, then)| {
+        let done = done.clone();
+        exec.spawn(async move {
+            let mut waiter = peer.waiter();
+            for _ in 0..iters {
+                peer.wait_until(&mut waiter, wait).await;
+                peer.set(then);
+            }
+            done.count_down();
+        })
+    });
+    let end = done.wait();
+    for task in tasks {
+        task.cancel();
+    }
+    end.saturating_duration_since(start)
+}
+
+/// The two groups the contended setters alternate between. Setter 1 moves
+/// between `Disconnected` and `Connecting`, setter 2 between `Connected` and
+/// `Closing`: neither ever sets the value it (and so the state) last had
+/// from itself, so every `set` is a real transition for every peer.
+fn in_first_group(state: Conn) -> bool {
+    matches!(state, Conn::Disconnected | Conn::Connected)
+}
+
+/// `iters` transitions by two setter threads while 64 tasks wait for each
+/// group in turn; the time the setters took.
+fn contended<P: Peer>(exec: &Exec, peer: &'static P, iters: u64) -> Duration {
+    peer.set(Conn::Disconnected);
+    let parked = Arc::new(Latch::new(CONTENDED_WAITERS));
+    let done = Arc::new(Latch::new(CONTENDED_WAITERS));
+    let tasks: Vec<Task> = (0..CONTENDED_WAITERS)
+        .map(|_| {
+            let (parked, done) = (parked.clone(), done.clone());
+            exec.spawn(async move {
+                let mut waiter = peer.waiter();
+                let mut want_first = false;
+                let mut first_wait = true;
+                loop {
+                    let wait = peer.wait_for(&mut waiter, move |s| {
+                        s == Conn::Closed || in_first_group(s) == want_first
+                    });
+                    let seen = if first_wait {
+                        first_wait = false;
+                        registered(wait, &parked).await
+                    } else {
+                        wait.await
+                    };
+                    if seen == Conn::Closed {
+                        break;
+                    }
+                    want_first = !want_first;
+                }
+                done.count_down();
+            })
+        })
+        .collect();
+    parked.wait();
+
+    let start_line = Arc::new(Barrier::new(3));
+    let setters = [
+        (iters / 2, [Conn::Connecting, Conn::Disconnected]),
+        (iters - iters / 2, [Conn::Closing, Conn::Connected]),
+    ]
+    .map(|(count, values)| {
+        let start_line = start_line.clone();
+        std::thread::spawn(move || {
+            start_line.wait();
+            for i in 0..count {
+                peer.set(values[(i & 1) as usize]);
+            }
+        })
+    });
+    start_line.wait();
+    let start = Instant::now();
+    for setter in setters {
+        setter.join().expect("setter thread");
+    }
+    let elapsed = start.elapsed();
+
+    peer.set(Conn::Closed);
+    done.wait();
+    for task in tasks {
+        task.cancel();
+    }
+    elapsed
+}
+
+fn bench_fanout(c: &mut Criterion) {
+    for exec in [Exec::tokio(), Exec::smol()] {
+        let mut group = c.benchmark_group(format!("fanout-{}", exec.name()));
+        group
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(15)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_millis(1500));
+        for_each_peer!(P => {
+            let peer = P::leak(Conn::Connected);
+            for k in FANOUT_K {
+                group.bench_with_input(BenchmarkId::new(P::NAME, k), &k, |b, &k| {
+                    b.iter_custom(|iters| fanout(&exec, peer, k, iters))
+                });
+            }
+        });
+        group.finish();
+    }
+}
+
+fn bench_handoff(c: &mut Criterion) {
+    let exec = Exec::tokio();
+    let mut group = c.benchmark_group("handoff");
+    group.sample_size(20);
+    for_each_peer!(P => {
+        let peer = P::leak(Conn::Connecting);
+        group.bench_function(P::NAME, |b| b.iter_custom(|iters| handoff(&exec, peer, iters)));
+    });
+    group.finish();
+}
+
+fn bench_contended(c: &mut Criterion) {
+    let exec = Exec::tokio();
+    let mut group = c.benchmark_group("contended");
+    group
+        .sample_size(15)
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(1));
+    for_each_peer!(P => {
+        let peer = P::leak(Conn::Disconnected);
+        group.bench_function(P::NAME, |b| b.iter_custom(|iters| contended(&exec, peer, iters)));
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = wakeups;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .nresamples(20_000);
+    targets = bench_fanout, bench_handoff, bench_contended
+}
+criterion_main!(wakeups);
