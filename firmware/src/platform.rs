@@ -112,11 +112,17 @@ mod riscv32 {
         IN_HANDLER.load(Ordering::Relaxed)
     }
 
-    /// Pends the driver interrupt (machine software interrupt).
+    /// Pends the driver interrupt (machine software interrupt). With
+    /// interrupts enabled it has run by the time this returns: we wait for
+    /// its handler to clear the pending bit (a handshake, not a delay).
     pub fn pend_driver() {
         // SAFETY: CLINT_MSIP0 is the memory-mapped, 4-byte-aligned MSIP
         // register of hart 0 on QEMU `virt`; writing 1 only pends an interrupt.
         unsafe { CLINT_MSIP0.write_volatile(1) };
+        if riscv::register::mstatus::read().mie() {
+            // SAFETY: as above; reading MSIP has no side effect.
+            while unsafe { CLINT_MSIP0.read_volatile() } != 0 {}
+        }
     }
 
     /// Clears the driver interrupt; call from its handler.
