@@ -118,6 +118,7 @@ fn transient_states_of_bool_and_option_are_seen() {
 /// leaves it at once. Every waiter must complete with `Closing`, although it
 /// is almost never the current state when a waiter runs.
 #[test]
+#[cfg_attr(miri, ignore = "hundreds of tasks and threads: too slow under Miri")]
 fn hundreds_of_waiters_and_racing_setter_threads_miss_nothing() {
     const WAITERS: usize = 300;
     const SETTERS: usize = 4;

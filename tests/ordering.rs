@@ -6,7 +6,7 @@ use std::sync::Arc;
 use stateword::Observable;
 
 const THREADS: u32 = 4;
-const PER_THREAD: u32 = 20_000;
+const PER_THREAD: u32 = if cfg!(miri) { 200 } else { 20_000 };
 
 #[test]
 fn concurrent_updates_each_get_a_unique_version() {
@@ -30,7 +30,7 @@ fn concurrent_updates_each_get_a_unique_version() {
 
 #[test]
 fn exactly_one_compare_exchange_wins() {
-    for _ in 0..200 {
+    for _ in 0..if cfg!(miri) { 5 } else { 200 } {
         let n = Arc::new(Observable::new(0u8));
         let barrier = Arc::new(std::sync::Barrier::new(4));
         let handles: Vec<_> = (1..=4u8)
