@@ -209,10 +209,11 @@ fn main() -> ! {
     );
     report!(
         "PASS bare block_on: {} rounds x 5 waits, every transient seen; {} driver steps ran inside a wait's poll; \
-         MODE version {}; heap high-water {} B, {} B in use at the end, {} allocations, none in handler mode",
+         MODE version {} ({} B static); heap high-water {} B, {} B in use at the end, {} allocations, none in handler mode",
         ROUNDS,
         MID_POLL_STEPS.load(Ordering::Relaxed),
         MODE.version(),
+        core::mem::size_of_val(&MODE),
         stats.high_water,
         heap::used(),
         stats.allocations
