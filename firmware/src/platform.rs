@@ -8,8 +8,8 @@ pub use riscv32::*;
 
 #[cfg(target_arch = "arm")]
 mod arm {
-    pub use cortex_m_semihosting::hprintln;
     use cortex_m_semihosting::debug;
+    pub use cortex_m_semihosting::hprintln;
 
     /// The exception number being handled (IPSR), 0 in thread mode.
     #[inline]
@@ -70,8 +70,8 @@ mod arm {
 mod riscv32 {
     use core::sync::atomic::{AtomicBool, Ordering};
 
-    pub use riscv_semihosting::hprintln;
     use riscv_semihosting::debug;
+    pub use riscv_semihosting::hprintln;
 
     /// QEMU `virt`: the CLINT's machine software interrupt pending bit of
     /// hart 0.

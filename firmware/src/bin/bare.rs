@@ -56,7 +56,10 @@ static PROGRESS: AtomicU32 = AtomicU32::new(0);
 fn bump(counter: &AtomicU32) {
     // Load + store: each counter has one writer at a time (thread mode only
     // between rounds, or the driver handler), and thumbv6m has no fetch_add.
-    counter.store(counter.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
 }
 
 /// The driver: one script step per run. Called only from the driver

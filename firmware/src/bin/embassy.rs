@@ -247,7 +247,10 @@ fn SysTick() {
     // Between rounds, wait for every task to register; after the last one,
     // for `main` to see them all finish and stop the tick.
     if d.round == ROUNDS
-        || (d.step == 0 && !ARMED.iter().all(|a| a.load(Ordering::Acquire) == d.round + 1))
+        || (d.step == 0
+            && !ARMED
+                .iter()
+                .all(|a| a.load(Ordering::Acquire) == d.round + 1))
     {
         d.idle_ticks += 1;
         if d.idle_ticks > STALL_TICKS {
@@ -269,7 +272,10 @@ fn SysTick() {
     }
     d.idle_ticks = 0;
     if IN_POLL.load(Ordering::Relaxed) {
-        PREEMPTED_POLLS.store(PREEMPTED_POLLS.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        PREEMPTED_POLLS.store(
+            PREEMPTED_POLLS.load(Ordering::Relaxed) + 1,
+            Ordering::Relaxed,
+        );
     }
     #[cfg(feature = "broken-isr-alloc")]
     if d.round == 1 {
@@ -278,7 +284,10 @@ fn SysTick() {
     }
     match d.step {
         0 => {
-            check!(MODE.set(Mode::Starting) == Mode::Idle, "round starts in Idle");
+            check!(
+                MODE.set(Mode::Starting) == Mode::Idle,
+                "round starts in Idle"
+            );
             MODE.set(Mode::Running);
         }
         1 => {
