@@ -8,6 +8,10 @@
 # Idempotent, non-interactive (CI=true, no stdin). Installs qemu-system-arm
 # with apt-get and the rustup targets if they are missing.
 #   FIRMWARE_NEGATIVE=0   skip the broken-build checks
+#   FIRMWARE_ICOUNT=...   QEMU's -icount option (default shift=5,sleep=off:
+#                         the guest clock follows executed instructions, so
+#                         every run is the same whatever the host load; set
+#                         it empty to run on the host's clock instead)
 #   FIRMWARE_RISCV_RUN=1  also boot the riscv32imc build under
 #                         qemu-system-riscv32 (Debian's qemu-system-misc; not
 #                         installed by this script)
@@ -16,6 +20,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 started=$SECONDS
 run_timeout=60
+icount="${FIRMWARE_ICOUNT-shift=5,sleep=off}"
 passed=0
 failed=0
 
@@ -69,6 +74,7 @@ boot() {
         # shellcheck disable=SC2207
         qemu=(qemu-system-arm $(machine_args "$target"))
     fi
+    if [ -n "$icount" ]; then qemu+=(-icount "$icount"); fi
     out="$(timeout "$run_timeout" "${qemu[@]}" -nographic \
         -semihosting-config enable=on,target=native -kernel "$elf" </dev/null 2>&1)" || rc=$?
     # QEMU's "Timer with period zero" notice is harmless noise.
