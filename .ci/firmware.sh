@@ -48,10 +48,12 @@ done
 # --- helpers -----------------------------------------------------------------
 # Cargo must run from inside firmware/ (its .cargo/config.toml holds the
 # linker script flags), and a RUSTFLAGS variable would silently replace them.
+# No --locked: firmware/Cargo.lock follows the stateword crate beside it,
+# whose dependencies may change in the same commit.
 fw_cargo() {
     (cd "$root/firmware" &&
         env -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS -u CARGO_BUILD_TARGET \
-            cargo "$@" --release --locked --target-dir target)
+            cargo "$@" --release --target-dir target)
 }
 
 machine_args() { # target -> qemu-system-arm machine options
