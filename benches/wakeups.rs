@@ -160,9 +160,9 @@ fn bench_fanout(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("fanout-{}", exec.name()));
         group
             .sampling_mode(SamplingMode::Flat)
-            .sample_size(15)
+            .sample_size(30)
             .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_millis(1500));
+            .measurement_time(Duration::from_millis(2500));
         for_each_peer!(P => {
             let peer = P::leak(Conn::Connected);
             for k in FANOUT_K {
