@@ -6,7 +6,7 @@ use crate::observable::Observable;
 use crate::state::State;
 use crate::wait::{Mode, Wait};
 
-impl<S: State> Observable<S> {
+impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// Blocks the current thread until the state satisfies `predicate`, with
     /// the guarantees of [`wait_for`](Self::wait_for), and returns the matched
     /// value.

@@ -4,12 +4,16 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod history;
 mod ledger;
 mod observable;
+mod park;
 mod state;
+mod subscriber;
 mod sync;
 mod wait;
 mod word;
@@ -19,6 +23,8 @@ mod blocking;
 
 pub use crate::observable::Observable;
 pub use crate::state::{HasSpareRoom, State};
+pub use crate::subscriber::{Changes, NextTransition, Subscriber, SubscriberChanged};
+pub use crate::history::{Lagged, Transition};
 pub use crate::wait::{Changed, WaitFor, WaitUntil};
 
 /// Derives [`State`](trait@State) for a fieldless enum.

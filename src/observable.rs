@@ -4,6 +4,7 @@ use core::fmt;
 
 use event_listener::Event;
 
+use crate::history::{self, Slot};
 use crate::ledger::{record_entry, Ledger};
 use crate::state::State;
 use crate::sync::{AtomicUsize, AtomicWord, Ordering, Word};
@@ -39,7 +40,7 @@ use crate::word::Layout;
 /// assert_eq!(CONN.get(), Conn::Closed);
 /// # });
 /// ```
-pub struct Observable<S: State> {
+pub struct Observable<S: State, const HISTORY: usize = 0> {
     /// Value and version; see `word.rs` for the layout.
     pub(crate) word: AtomicWord,
     /// Registered waiters. A setter that reads 0 here after its CAS skips the
@@ -49,6 +50,8 @@ pub struct Observable<S: State> {
     pub(crate) ledger: S::Ledger,
     /// The notify list.
     pub(crate) event: Event,
+    /// The last `HISTORY` transitions; zero-sized by default.
+    pub(crate) history: [Slot; HISTORY],
 }
 
 impl<S: State> Observable<S> {
@@ -64,22 +67,51 @@ impl<S: State> Observable<S> {
     /// ```
     #[cfg(not(loom))]
     pub const fn new(initial: S) -> Self {
-        Observable {
-            word: AtomicWord::new(Layout::<S>::pack(0, initial)),
-            waiters: AtomicUsize::new(0),
-            ledger: S::Ledger::EMPTY,
-            event: Event::new(),
-        }
+        Observable::with_history(initial)
     }
 
     /// An observable holding `initial`, at version 0 (loom: not const).
     #[cfg(loom)]
     pub fn new(initial: S) -> Self {
+        Observable::with_history(initial)
+    }
+}
+
+impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
+    /// An observable holding `initial` that keeps its last `HISTORY`
+    /// transitions, for [`subscribe`](Self::subscribe)rs that must see every
+    /// transition in order, and for waits that are exact on any state type.
+    ///
+    /// `const`, so it can be a `static`. Memory: two words per transition
+    /// kept, fixed at compile time.
+    ///
+    /// ```
+    /// use stateword::Observable;
+    ///
+    /// static LEVEL: Observable<u32, 16> = Observable::with_history(0);
+    /// LEVEL.set(1);
+    /// assert_eq!(LEVEL.version(), 1);
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn with_history(initial: S) -> Self {
+        Observable {
+            word: AtomicWord::new(Layout::<S>::pack(0, initial)),
+            waiters: AtomicUsize::new(0),
+            ledger: S::Ledger::EMPTY,
+            event: Event::new(),
+            history: [Slot::EMPTY; HISTORY],
+        }
+    }
+
+    /// As `with_history` (loom: not const).
+    #[cfg(loom)]
+    pub fn with_history(initial: S) -> Self {
         Observable {
             word: AtomicWord::new(Layout::<S>::pack(0, initial)),
             waiters: AtomicUsize::new(0),
             ledger: S::Ledger::empty(),
             event: Event::new(),
+            history: core::array::from_fn(|_| Slot::empty()),
         }
     }
 
@@ -220,7 +252,13 @@ impl<S: State> Observable<S> {
         let new = Layout::<S>::next(expected, next);
         self.word
             .compare_exchange_weak(expected, new, Ordering::SeqCst, Ordering::Acquire)?;
-        self.publish(Layout::<S>::version(new), next);
+        let version = Layout::<S>::version(new);
+        if HISTORY > 0 {
+            // Always, waiters or not: subscribers read it later. Before
+            // `publish`, so a woken reader finds it (see `history.rs`).
+            history::record(&self.history, version, Layout::<S>::value(expected), next, &self.word);
+        }
+        self.publish(version, next);
         Ok(())
     }
 
@@ -275,7 +313,7 @@ impl<S: State> Observable<S> {
     /// assert_eq!(temp.wait_for(|t| t > 30).await, 31);
     /// # });
     /// ```
-    pub fn wait_for<P: FnMut(S) -> bool>(&self, predicate: P) -> WaitFor<'_, S, P> {
+    pub fn wait_for<P: FnMut(S) -> bool>(&self, predicate: P) -> WaitFor<'_, S, P, HISTORY> {
         WaitFor(Wait::new(self, predicate, Mode::Level))
     }
 
@@ -291,7 +329,7 @@ impl<S: State> Observable<S> {
     /// assert!(door_open.wait_until(true).await);
     /// # });
     /// ```
-    pub fn wait_until(&self, target: S) -> WaitUntil<'_, S> {
+    pub fn wait_until(&self, target: S) -> WaitUntil<'_, S, HISTORY> {
         WaitUntil(Wait::new(self, Equals(target), Mode::Level))
     }
 
@@ -315,7 +353,7 @@ impl<S: State> Observable<S> {
     ///     assert!(next_up.await);
     /// });
     /// ```
-    pub fn wait_for_next<P: FnMut(S) -> bool>(&self, predicate: P) -> WaitFor<'_, S, P> {
+    pub fn wait_for_next<P: FnMut(S) -> bool>(&self, predicate: P) -> WaitFor<'_, S, P, HISTORY> {
         WaitFor(Wait::new(self, predicate, Mode::Next))
     }
 
@@ -337,12 +375,12 @@ impl<S: State> Observable<S> {
     ///     assert_eq!(changed.await, 0);
     /// });
     /// ```
-    pub fn changed(&self) -> Changed<'_, S> {
+    pub fn changed(&self) -> Changed<'_, S, HISTORY> {
         Changed(Wait::new(self, AnyValue, Mode::Changed))
     }
 }
 
-impl<S: State + Default> Default for Observable<S> {
+impl<S: State + Default, const HISTORY: usize> Default for Observable<S, HISTORY> {
     /// An observable holding `S::default()`.
     ///
     /// ```
@@ -350,10 +388,11 @@ impl<S: State + Default> Default for Observable<S> {
     /// assert_eq!(n.get(), 0);
     /// ```
     fn default() -> Self {
-        Observable::new(S::default())
+        Observable::with_history(S::default())
     }
 }
 
+// Without history only: `Observable::from(x)` must infer its type.
 impl<S: State> From<S> for Observable<S> {
     /// An observable holding `value`.
     ///
@@ -366,14 +405,14 @@ impl<S: State> From<S> for Observable<S> {
     }
 }
 
-impl<S: State + fmt::Debug> fmt::Debug for Observable<S> {
+impl<S: State + fmt::Debug, const HISTORY: usize> fmt::Debug for Observable<S, HISTORY> {
     /// Shows the value and version from one atomic load; never blocks.
     ///
     /// ```
     /// let flag = stateword::Observable::new(true);
     /// assert_eq!(
     ///     format!("{flag:?}"),
-    ///     "Observable { value: true, version: 0, waiters: 0 }"
+    ///     "Observable { value: true, version: 0, waiters: 0, history: 0 }"
     /// );
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -382,6 +421,7 @@ impl<S: State + fmt::Debug> fmt::Debug for Observable<S> {
             .field("value", &Layout::<S>::value(word))
             .field("version", &Layout::<S>::version_u64(word))
             .field("waiters", &self.waiter_count())
+            .field("history", &HISTORY)
             .finish()
     }
 }

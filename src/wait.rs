@@ -1,20 +1,23 @@
-//! The wait futures, and the one wait engine behind them and the blocking
-//! waits.
+//! The wait futures of [`Observable`], and the one wait engine behind them
+//! and the blocking waits.
 //!
 //! A wait goes through three phases:
 //!
 //! 1. **First check** (level waits only): if the current value matches, done,
 //!    without registering anything.
 //! 2. **Registration**: evaluate the predicate on every variant (finite
-//!    states) into a bit mask, count this waiter in `waiters` (SeqCst), then
-//!    load the word (SeqCst) and remember its version `v0`. Any transition
-//!    after `v0` either sees the count and records + notifies, or it was
-//!    already in the word we loaded (the store-buffer argument in
+//!    states) into a bit mask, count this waiter (`Parker::register`, SeqCst),
+//!    then load the word (SeqCst) and remember its version `v0`. Any
+//!    transition after `v0` either sees the count and records + notifies, or
+//!    it was already in the word we loaded (the store-buffer argument in
 //!    `Observable::transition`).
-//! 3. **Re-checks**, each time the notify list wakes us: a masked variant whose
-//!    ledger slot lies in `(v0, current]` was entered after we registered, even
-//!    if the state has moved on. Before parking we always listen *first* and
-//!    re-check *after*, so a notify between the two is never lost.
+//! 3. **Re-checks**, each time the notify list wakes us. With a history ring,
+//!    the transitions after `v0` are scanned in order and the first match
+//!    wins. Without one (or once the ring has overwritten what we needed), a
+//!    masked variant whose ledger slot lies in `(v0, current]` was entered
+//!    after we registered, even if the state has moved on; for integers the
+//!    current value is all there is. Before parking we always listen *first*
+//!    and re-check *after*, so a notify between the two is never lost.
 //!
 //! Dropping the future in any phase unregisters (the count and the listener)
 //! and never consumes a notification another waiter needs: setters notify
@@ -25,10 +28,10 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use event_listener::EventListener;
-
+use crate::history::{self, Read};
 use crate::ledger::{entered_since, Ledger};
 use crate::observable::Observable;
+use crate::park::Parker;
 use crate::state::State;
 use crate::sync::{Ordering, Word};
 use crate::word::Layout;
@@ -82,30 +85,36 @@ impl<S> Matcher<S> for AnyValue {
 enum Phase {
     /// Not yet checked.
     Start,
-    /// Counted in `waiters`, waiting for a transition after version `v0` into
-    /// a variant in `mask`.
-    Registered { v0: Word, mask: u64 },
+    /// Registered at version `v0`, waiting for a transition into a variant in
+    /// `mask`. `scanned` is the last version read from the history ring;
+    /// `lagged` is set once the ring overwrote one we still needed.
+    Registered {
+        v0: Word,
+        mask: u64,
+        scanned: Word,
+        lagged: bool,
+    },
     /// Returned its value.
     Done,
 }
 
 /// The wait engine shared by every wait future and blocking wait.
-pub(crate) struct Wait<'a, S: State, P> {
-    observable: &'a Observable<S>,
+pub(crate) struct Wait<'a, S: State, P, const HISTORY: usize> {
+    observable: &'a Observable<S, HISTORY>,
     predicate: P,
     mode: Mode,
     phase: Phase,
-    listener: Option<EventListener>,
+    parker: Parker,
 }
 
-impl<'a, S: State, P: Matcher<S>> Wait<'a, S, P> {
-    pub(crate) fn new(observable: &'a Observable<S>, predicate: P, mode: Mode) -> Self {
+impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Wait<'a, S, P, HISTORY> {
+    pub(crate) fn new(observable: &'a Observable<S, HISTORY>, predicate: P, mode: Mode) -> Self {
         Wait {
             observable,
             predicate,
             mode,
             phase: Phase::Start,
-            listener: None,
+            parker: Parker::new(),
         }
     }
 
@@ -113,11 +122,12 @@ impl<'a, S: State, P: Matcher<S>> Wait<'a, S, P> {
     fn check(&mut self) -> Option<S> {
         let found = match self.phase {
             Phase::Start => self.register(),
-            Phase::Registered { v0, mask } => self.recheck(v0, mask),
+            Phase::Registered { .. } => self.recheck(),
             Phase::Done => panic!("stateword: a wait future was polled after it completed"),
         };
         if found.is_some() {
-            self.finish();
+            self.parker.unregister(self.observable);
+            self.phase = Phase::Done;
         }
         found
     }
@@ -138,20 +148,67 @@ impl<'a, S: State, P: Matcher<S>> Wait<'a, S, P> {
                 }
             }
         }
-        // SeqCst increment, then SeqCst load: see the module docs, phase 2.
-        observable.waiters.fetch_add(1, Ordering::SeqCst);
-        crate::sync::seqcst_order_point();
-        let word = observable.word.load(Ordering::SeqCst);
         // From here `Drop` unregisters, even if the predicate below panics.
+        self.parker.register(observable);
+        let word = observable.word.load(Ordering::SeqCst);
+        let v0 = Layout::<S>::version(word);
         self.phase = Phase::Registered {
-            v0: Layout::<S>::version(word),
+            v0,
             mask,
+            scanned: v0,
+            lagged: false,
         };
         let now = Layout::<S>::value(word);
         (self.mode == Mode::Level && self.predicate.matches(now)).then_some(now)
     }
 
-    fn recheck(&mut self, v0: Word, mask: u64) -> Option<S> {
+    fn recheck(&mut self) -> Option<S> {
+        let Phase::Registered {
+            v0,
+            mask,
+            mut scanned,
+            mut lagged,
+        } = self.phase
+        else {
+            unreachable!()
+        };
+        let observable = self.observable;
+        if HISTORY > 0 && !lagged && self.mode != Mode::Changed {
+            // Exact and ordered: the first transition after `v0` whose new
+            // value matches.
+            let current = Layout::<S>::version(observable.word.load(Ordering::SeqCst));
+            while scanned != current {
+                let version = scanned.wrapping_add(1) & Layout::<S>::VERSION_MASK;
+                match history::read::<S>(&observable.history, version, current) {
+                    Read::Present(t) => {
+                        scanned = version;
+                        if self.predicate.matches(t.to) {
+                            return Some(t.to);
+                        }
+                    }
+                    // Its setter notifies once it has written it.
+                    Read::NotYet => break,
+                    Read::Overwritten => {
+                        lagged = true;
+                        break;
+                    }
+                }
+            }
+            self.phase = Phase::Registered {
+                v0,
+                mask,
+                scanned,
+                lagged,
+            };
+            if !lagged {
+                return None;
+            }
+        }
+        self.recheck_without_history(v0, mask)
+    }
+
+    /// The ledger (finite states) and the current value.
+    fn recheck_without_history(&mut self, v0: Word, mask: u64) -> Option<S> {
         let observable = self.observable;
         // The earliest masked variant entered since `v0`. Each slot is
         // Acquire-loaded *before* the word, so a slot written by a transition
@@ -185,25 +242,14 @@ impl<'a, S: State, P: Matcher<S>> Wait<'a, S, P> {
         found.then_some(value)
     }
 
-    fn finish(&mut self) {
-        self.unregister();
-        self.phase = Phase::Done;
-        self.listener = None;
-    }
-
     /// The async driver: check, listen, re-check, park.
     pub(crate) fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<S> {
         loop {
             if let Some(value) = self.check() {
                 return Poll::Ready(value);
             }
-            match &mut self.listener {
-                // Listen, then loop to re-check: closes the check/park window.
-                None => self.listener = Some(self.observable.event.listen()),
-                Some(listener) => match Pin::new(listener).poll(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(()) => self.listener = None,
-                },
+            if self.parker.park(self.observable, cx).is_pending() {
+                return Poll::Pending;
             }
         }
     }
@@ -212,51 +258,31 @@ impl<'a, S: State, P: Matcher<S>> Wait<'a, S, P> {
     /// Returns `None` if `deadline` passed first.
     #[cfg(all(feature = "std", not(loom)))]
     pub(crate) fn wait_blocking(&mut self, deadline: Option<std::time::Instant>) -> Option<S> {
-        use event_listener::Listener as _;
         loop {
             if let Some(value) = self.check() {
                 return Some(value);
             }
-            match self.listener.take() {
-                None => self.listener = Some(self.observable.event.listen()),
-                Some(listener) => match deadline {
-                    None => listener.wait(),
-                    Some(deadline) => {
-                        if listener.wait_deadline(deadline).is_none() {
-                            // Timed out; one last look for a transition that
-                            // raced with the deadline.
-                            return self.check();
-                        }
-                    }
-                },
+            if !self.parker.park_blocking(self.observable, deadline) {
+                // Timed out; one last look for a transition that raced with
+                // the deadline.
+                return self.check();
             }
         }
     }
 }
 
-impl<S: State, P> Wait<'_, S, P> {
-    fn unregister(&mut self) {
-        if let Phase::Registered { .. } = self.phase {
-            // Relaxed: the count only lets setters skip work; a late decrement
-            // costs a setter one needless notify, never a missed one.
-            self.observable.waiters.fetch_sub(1, Ordering::Relaxed);
-            self.phase = Phase::Start;
-        }
-    }
-}
-
-impl<S: State, P> Drop for Wait<'_, S, P> {
+impl<S: State, P, const HISTORY: usize> Drop for Wait<'_, S, P, HISTORY> {
     fn drop(&mut self) {
-        self.unregister();
+        self.parker.unregister(self.observable);
     }
 }
 
-impl<S: State, P> fmt::Debug for Wait<'_, S, P> {
+impl<S: State, P, const HISTORY: usize> fmt::Debug for Wait<'_, S, P, HISTORY> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wait")
             .field("mode", &self.mode)
             .field("phase", &self.phase)
-            .field("listening", &self.listener.is_some())
+            .field("parker", &self.parker)
             .finish()
     }
 }
@@ -265,13 +291,15 @@ macro_rules! wait_future {
     ($(#[$doc:meta])* $name:ident<$($p:ident)?> = $matcher:ty $(where $bound:ty: $trait:path)?) => {
         $(#[$doc])*
         #[must_use = "futures do nothing unless you `.await` or poll them"]
-        pub struct $name<'a, S: State $(, $p)?>(pub(crate) Wait<'a, S, $matcher>);
+        pub struct $name<'a, S: State $(, $p)?, const HISTORY: usize = 0>(
+            pub(crate) Wait<'a, S, $matcher, HISTORY>,
+        );
 
         // The future never pins anything: the predicate is only called through
         // `&mut`, and `EventListener` is `Unpin`.
-        impl<S: State $(, $p)?> Unpin for $name<'_, S $(, $p)?> {}
+        impl<S: State $(, $p)?, const HISTORY: usize> Unpin for $name<'_, S $(, $p)?, HISTORY> {}
 
-        impl<S: State $(, $p)?> Future for $name<'_, S $(, $p)?>
+        impl<S: State $(, $p)?, const HISTORY: usize> Future for $name<'_, S $(, $p)?, HISTORY>
         $(where $bound: $trait)?
         {
             type Output = S;
@@ -281,7 +309,7 @@ macro_rules! wait_future {
             }
         }
 
-        impl<S: State $(, $p)?> fmt::Debug for $name<'_, S $(, $p)?> {
+        impl<S: State $(, $p)?, const HISTORY: usize> fmt::Debug for $name<'_, S $(, $p)?, HISTORY> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_tuple(stringify!($name)).field(&self.0).finish()
             }

@@ -78,9 +78,8 @@ impl<S: State> Layout<S> {
 
     /// The version stored in `word`, as the public API reports it.
     #[inline]
-    #[allow(clippy::unnecessary_cast)] // `Word` is `u32` on targets without 64-bit atomics
     pub(crate) const fn version_u64(word: Word) -> u64 {
-        Self::version(word) as u64
+        widen(Self::version(word))
     }
 
     /// The raw value bits in `word`; equal bits mean equal states.
@@ -110,6 +109,13 @@ impl<S: State> Layout<S> {
     pub(crate) const fn distance(from: Word, to: Word) -> Word {
         to.wrapping_sub(from) & Self::VERSION_MASK
     }
+}
+
+/// A version (or any word-sized count) as the public API's `u64`.
+#[inline]
+#[allow(clippy::unnecessary_cast)] // `Word` is `u32` on targets without 64-bit atomics
+pub(crate) const fn widen(version: Word) -> u64 {
+    version as u64
 }
 
 /// Reinterprets a state as its bytes, or bytes as a state. A union, not a

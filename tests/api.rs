@@ -134,7 +134,7 @@ fn statics_default_from_and_debug() {
     f.set(Conn::Disconnected);
     assert_eq!(
         format!("{f:?}"),
-        "Observable { value: Disconnected, version: 1, waiters: 0 }"
+        "Observable { value: Disconnected, version: 1, waiters: 0, history: 0 }"
     );
 }
 

@@ -1,0 +1,164 @@
+//! The bounded history ring of `Observable<S, HISTORY>`: the last `HISTORY`
+//! transitions, lock-free, for subscribers and exact waits on any state type.
+//!
+//! Slot `v % HISTORY` holds transition `v` as two words, each the packed
+//! state word of one end, tagged with `v` in its version bits:
+//!
+//! | word   | version bits | value bits                        |
+//! |--------|--------------|-----------------------------------|
+//! | `to`   | `v`          | the value entered at version `v`  |
+//! | `from` | `v`          | the value left at version `v`     |
+//!
+//! A setter writes `from`, then `to`, each only if the slot does not already
+//! hold a later transition (a setter delayed by `HISTORY` transitions must not
+//! overwrite newer data). A reader of transition `v` loads `to`: tag `v`
+//! means present (then `from` has tag `v` or later, the latter meaning
+//! overwritten); a tag after `v` means overwritten (the reader lagged); an
+//! older tag means the setter has not written it yet, and the reader waits
+//! for its notification, it does not spin.
+//!
+//! All accesses are SeqCst: a reader that registers after a setter's fast
+//! path skipped the notify must see that setter's slot writes (the
+//! store-buffer argument of `Observable::transition`, extended to the slot).
+
+use core::fmt;
+
+use crate::state::State;
+use crate::sync::{AtomicWord, Ordering, Word};
+use crate::word::Layout;
+
+/// One transition of an observable: `from → to`, the `version`-th.
+///
+/// ```
+/// use stateword::Transition;
+///
+/// let t = Transition { from: false, to: true, version: 1 };
+/// assert_eq!(t, Transition { from: false, to: true, version: 1 });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Transition<S> {
+    /// The value before.
+    pub from: S,
+    /// The value after.
+    pub to: S,
+    /// The transition's version: the observable's `version()` right after it.
+    pub version: u64,
+}
+
+/// A subscriber fell more than the history capacity behind: `missed`
+/// transitions were overwritten before it read them. Reported once; the
+/// subscriber then continues with the oldest transition still retained.
+///
+/// ```
+/// let lag = stateword::Lagged { missed: 3 };
+/// assert_eq!(lag.to_string(), "subscriber lagged: 3 transitions were overwritten");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Lagged {
+    /// How many transitions were skipped.
+    pub missed: u64,
+}
+
+impl fmt::Display for Lagged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "subscriber lagged: {} transitions were overwritten", self.missed)
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Lagged {}
+
+/// One transition's storage; see the module docs.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    to: AtomicWord,
+    from: AtomicWord,
+}
+
+impl Slot {
+    /// A slot that holds no transition (tag 0: transitions start at 1).
+    #[cfg(not(loom))]
+    #[allow(clippy::declare_interior_mutable_const)] // a template copied into each ring
+    pub(crate) const EMPTY: Slot = Slot {
+        to: AtomicWord::new(0),
+        from: AtomicWord::new(0),
+    };
+
+    #[cfg(loom)]
+    pub(crate) fn empty() -> Slot {
+        Slot {
+            to: AtomicWord::new(0),
+            from: AtomicWord::new(0),
+        }
+    }
+}
+
+/// What a reader found in the slot of the transition it wants.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Read<S> {
+    Present(Transition<S>),
+    /// The setter has not finished writing it.
+    NotYet,
+    /// A later transition took the slot.
+    Overwritten,
+}
+
+/// Stores `word` (tagged with `version`) unless `cell` already holds a tag
+/// in `(version, current]`: a later transition's.
+fn store_unless_later<S: State>(cell: &AtomicWord, word: Word, version: Word, state: &AtomicWord) {
+    let mut seen = cell.load(Ordering::SeqCst);
+    loop {
+        let tag = Layout::<S>::version(seen);
+        let current = Layout::<S>::version(state.load(Ordering::SeqCst));
+        if tag == version
+            || Layout::<S>::distance(version, tag) <= Layout::<S>::distance(version, current)
+        {
+            return;
+        }
+        match cell.compare_exchange_weak(seen, word, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => return,
+            Err(actual) => seen = actual,
+        }
+    }
+}
+
+/// Records transition `version`, `from → to`, into `ring`. `state` is the
+/// observable's word, whose version bounds "later".
+pub(crate) fn record<S: State>(ring: &[Slot], version: Word, from: S, to: S, state: &AtomicWord) {
+    let slot = &ring[version as usize % ring.len()];
+    store_unless_later::<S>(&slot.from, Layout::<S>::pack(version, from), version, state);
+    store_unless_later::<S>(&slot.to, Layout::<S>::pack(version, to), version, state);
+}
+
+/// Reads transition `version`, given the observable's `current` version.
+pub(crate) fn read<S: State>(ring: &[Slot], version: Word, current: Word) -> Read<S> {
+    let slot = &ring[version as usize % ring.len()];
+    let to = slot.to.load(Ordering::SeqCst);
+    let tag = Layout::<S>::version(to);
+    if tag != version {
+        let later = tag != version
+            && Layout::<S>::distance(version, tag) <= Layout::<S>::distance(version, current);
+        return if later { Read::Overwritten } else { Read::NotYet };
+    }
+    let from = slot.from.load(Ordering::SeqCst);
+    if Layout::<S>::version(from) != version {
+        // `from` is written first, so it can only be later: overwritten.
+        return Read::Overwritten;
+    }
+    // `to` again: if it moved on meanwhile, `from` may belong to a later
+    // transition.
+    if slot.to.load(Ordering::SeqCst) != to {
+        return Read::Overwritten;
+    }
+    Read::Present(Transition {
+        from: Layout::<S>::value(from),
+        to: Layout::<S>::value(to),
+        version: Layout::<S>::version_u64(to),
+    })
+}
+
+/// The oldest transition a ring of `capacity` slots still holds when the
+/// observable is at version `current`.
+pub(crate) fn oldest_retained<S: State>(capacity: usize, current: Word) -> Word {
+    current.wrapping_sub(capacity as Word - 1) & Layout::<S>::VERSION_MASK
+}
