@@ -4,6 +4,8 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+// `Arc`, for subscribers that own their observable.
+#[cfg(target_has_atomic = "ptr")]
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;

@@ -5,6 +5,10 @@
 //! hand with counting wakers, so wakeups are checked too: a pending wait
 //! whose condition became true must have been woken.
 //!
+//! A second observable with a history ring of [`RING`] transitions gets the
+//! same transitions; subscribers on it must see exactly the model's history,
+//! in order, or one `Lagged` with the exact count when they fell behind.
+//!
 //! Used by the cargo-fuzz target `ops` and by `tests/model.rs`.
 
 use std::future::Future;
@@ -13,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use stateword::{Observable, State};
+use stateword::{Lagged, Observable, State, Subscriber, Transition};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
 pub enum Conn {
@@ -34,6 +38,10 @@ const ALL: [Conn; 5] = [
 
 /// At most this many waits alive at once.
 const MAX_WAITS: usize = 8;
+/// History capacity of the second observable.
+const RING: usize = 4;
+/// At most this many subscribers alive at once.
+const MAX_SUBSCRIBERS: usize = 3;
 
 #[derive(Default)]
 struct CountingWaker(AtomicUsize);
@@ -82,6 +90,7 @@ impl LiveWait<'_> {
 
 /// The sequential reference: the value, and every transition so far.
 struct Model {
+    initial: Conn,
     value: Conn,
     /// `history[i]` is the value entered at version `i + 1`.
     history: Vec<Conn>,
@@ -99,6 +108,25 @@ impl Model {
             self.history.push(s);
         }
         previous
+    }
+
+    /// What `try_next_transition` must return to a subscriber at `cursor`,
+    /// moving the cursor as the subscriber does.
+    fn next_transition(&self, cursor: &mut u64) -> Option<Result<Transition<Conn>, Lagged>> {
+        let current = self.version();
+        if *cursor == current {
+            return None;
+        }
+        let oldest = current.saturating_sub(RING as u64 - 1).max(1);
+        if *cursor + 1 < oldest {
+            let missed = oldest - 1 - *cursor;
+            *cursor = oldest - 1;
+            return Some(Err(Lagged { missed }));
+        }
+        let v = *cursor + 1;
+        let from = if v == 1 { self.initial } else { self.history[v as usize - 2] };
+        *cursor = v;
+        Some(Ok(Transition { from, to: self.history[v as usize - 1], version: v }))
     }
 
     /// What a registered wait would return now, or `None` if it must stay
@@ -133,18 +161,38 @@ pub fn run(data: &[u8]) {
     let Some(initial) = bytes.next() else { return };
     let observable = Observable::new(ALL[initial as usize % 5]);
     let mut model = Model {
+        initial: ALL[initial as usize % 5],
         value: ALL[initial as usize % 5],
         history: Vec::new(),
     };
     let mut waits: Vec<LiveWait<'_>> = Vec::new();
+    let ring: Observable<Conn, RING> = Observable::with_history(model.value);
+    // Each subscriber with the model's cursor: the version it has seen.
+    let mut subscribers: Vec<(Subscriber<'_, Conn, RING>, u64)> = Vec::new();
 
     while let Some(op) = bytes.next() {
         let arg = bytes.next().unwrap_or(0);
         match op % 8 {
             // set
-            0 | 1 => {
+            0 => {
                 let s = ALL[arg as usize % 5];
+                assert_eq!(ring.set(s), model.value);
                 assert_eq!(observable.set(s), model.set(s));
+            }
+            // subscribe, or read a subscriber without waiting
+            1 => {
+                if arg % 3 == 0 && subscribers.len() < MAX_SUBSCRIBERS {
+                    subscribers.push((ring.subscribe(), model.version()));
+                } else if arg % 3 == 1 && !subscribers.is_empty() {
+                    let i = arg as usize % subscribers.len();
+                    drop(subscribers.swap_remove(i));
+                } else if !subscribers.is_empty() {
+                    let i = arg as usize % subscribers.len();
+                    let (sub, cursor) = &mut subscribers[i];
+                    let expected = model.next_transition(cursor);
+                    assert_eq!(sub.try_next_transition(), expected);
+                    assert_eq!(sub.version(), *cursor);
+                }
             }
             // compare_exchange
             2 => {
@@ -155,6 +203,7 @@ pub fn run(data: &[u8]) {
                     Err(model.value)
                 };
                 assert_eq!(observable.compare_exchange(current, new), expected);
+                assert_eq!(ring.compare_exchange(current, new), expected);
             }
             // update: advance to the next state, giving up at the last one
             3 => {
@@ -164,6 +213,7 @@ pub fn run(data: &[u8]) {
                     None => Err(model.value),
                 };
                 assert_eq!(observable.update(step), expected);
+                assert_eq!(ring.update(step), expected);
             }
             // create a wait
             4 | 5 if waits.len() < MAX_WAITS => {
@@ -238,6 +288,8 @@ pub fn run(data: &[u8]) {
         // every pending wait whose condition holds has been woken.
         assert_eq!(observable.get(), model.value);
         assert_eq!(observable.version(), model.version());
+        assert_eq!(ring.get(), model.value);
+        assert_eq!(ring.version(), model.version());
         let registered = waits
             .iter()
             .filter(|w| matches!(w.expected, Expected::Pending { .. }))
