@@ -10,8 +10,8 @@
 //!   with `Closing`: this is what `tokio::sync::watch` and condition variables
 //!   get wrong.
 //! * `serve` waits for `Connected` and starts sending.
-//! * `log` prints each change it gets to see with `changed()`; it shows how
-//!   many transitions happened in between (a snapshot, not the full history).
+//! * `log` prints every transition, in order, from the observable's history
+//!   ring (16 transitions kept), through a subscriber.
 //!
 //! Run it with `cargo run --example connection`.
 
@@ -29,10 +29,13 @@ enum Conn {
     Closed,
 }
 
-static CONN: Observable<Conn> = Observable::new(Conn::Disconnected);
+/// The connection state, keeping its last 16 transitions for the logger.
+static CONN: Observable<Conn, 16> = Observable::with_history(Conn::Disconnected);
 /// How many handler waits are registered so far: the driver's handshake, so it
 /// never sets a state before the handler that needs it is listening.
 static ARMED: Observable<u32> = Observable::new(0);
+/// The last version `log` printed.
+static LOGGED: Observable<u32> = Observable::new(0);
 /// How many times `drain` ran.
 static DRAINED: Observable<u32> = Observable::new(0);
 
@@ -72,13 +75,13 @@ async fn serve() {
 }
 
 async fn log() {
-    let mut last = CONN.version();
+    let mut transitions = CONN.subscribe();
     loop {
-        let state = CONN.changed().await;
-        let version = CONN.version();
-        let skipped = version.saturating_sub(last + 1);
-        println!("  [log]   now {state:?} at v{version} ({skipped} transitions between looks)");
-        last = version;
+        match transitions.next_transition().await {
+            Ok(t) => println!("  [log]   v{:<2} {:?} -> {:?}", t.version, t.from, t.to),
+            Err(lag) => println!("  [log]   {lag}"),
+        }
+        LOGGED.set(transitions.version() as u32);
     }
 }
 
@@ -103,6 +106,8 @@ async fn main() {
         CONN.set(Conn::Disconnected);
     }
 
+    let last = CONN.version() as u32;
+    LOGGED.wait_for(|v| v >= last).await;
     let drained = DRAINED.get();
     println!(
         "drain caught the short-lived Closing in {drained} of {ROUNDS} rounds; {} transitions in all",
