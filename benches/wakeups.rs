@@ -5,6 +5,11 @@
 //!   `set(Closing)` until the last of them has completed (read by that last
 //!   task itself). Spawning the K tasks and waiting until each has been
 //!   polled once (registered) is setup, outside the measured time.
+//! - `fanout-poll/PEER/K`: the same fan-out without an executor or threads:
+//!   K futures, each with its own waker, polled once by this thread; then
+//!   `set` and poll (and drop) each to completion. The CPU cost of the wake
+//!   path alone, free of thread wake-ups and scheduling: a diagnostic for
+//!   the two rows above, not a target of the issue.
 //! - `handoff/PEER`: two tasks ping-pong `Connecting → Connected →
 //!   Connecting` with `wait_until`; time per round trip.
 //! - `contended/PEER`: two setter threads make transitions while 64 tasks
@@ -15,7 +20,11 @@
 
 mod common;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use common::{registered, Conn, Exec, Latch, Peer, Task};
@@ -55,6 +64,53 @@ fn fanout<P: Peer>(exec: &Exec, peer: &'static P, k: usize, iters: u64) -> Durat
         for task in tasks {
             task.cancel(); // all complete: this only joins them
         }
+    }
+    total
+}
+
+/// A waker per future (embassy-sync's waker list skips a waker that
+/// `will_wake` one it holds, so sharing one would flatter it).
+struct CountWake(AtomicUsize);
+
+impl Wake for CountWake {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+type ParkedWait = Pin<Box<dyn Future<Output = Conn> + Send>>;
+
+/// `iters` fan-outs to `k` futures polled by this thread: the summed time
+/// of `set` plus polling and dropping every future once it is ready.
+fn fanout_poll<P: Peer>(peer: &'static P, k: usize, iters: u64) -> Duration {
+    let wakers: Vec<Waker> = (0..k)
+        .map(|_| Waker::from(Arc::new(CountWake(AtomicUsize::new(0)))))
+        .collect();
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        peer.set(Conn::Connected);
+        let mut parked: Vec<(ParkedWait, &Waker)> = wakers
+            .iter()
+            .map(|waker| {
+                let mut wait: ParkedWait = Box::pin(async move {
+                    let mut waiter = peer.waiter();
+                    peer.wait_until(&mut waiter, Conn::Closing).await
+                });
+                let pending = wait.as_mut().poll(&mut Context::from_waker(waker));
+                assert!(pending.is_pending());
+                (wait, waker)
+            })
+            .collect();
+        let start = Instant::now();
+        peer.set(Conn::Closing);
+        for (mut wait, waker) in parked.drain(..) {
+            let ready = wait.as_mut().poll(&mut Context::from_waker(waker));
+            assert_eq!(ready, Poll::Ready(Conn::Closing));
+        }
+        total += start.elapsed();
     }
     total
 }
@@ -175,6 +231,24 @@ fn bench_fanout(c: &mut Criterion) {
     }
 }
 
+fn bench_fanout_poll(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fanout-poll");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_millis(1500));
+    for_each_peer!(P => {
+        let peer = P::leak(Conn::Connected);
+        for k in FANOUT_K {
+            group.bench_with_input(BenchmarkId::new(P::NAME, k), &k, |b, &k| {
+                b.iter_custom(|iters| fanout_poll(peer, k, iters))
+            });
+        }
+    });
+    group.finish();
+}
+
 fn bench_handoff(c: &mut Criterion) {
     let exec = Exec::tokio();
     let mut group = c.benchmark_group("handoff");
@@ -206,6 +280,6 @@ criterion_group! {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(2))
         .nresamples(20_000);
-    targets = bench_fanout, bench_handoff, bench_contended
+    targets = bench_fanout, bench_fanout_poll, bench_handoff, bench_contended
 }
 criterion_main!(wakeups);
