@@ -61,7 +61,11 @@ pub struct Lagged {
 
 impl fmt::Display for Lagged {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "subscriber lagged: {} transitions were overwritten", self.missed)
+        write!(
+            f,
+            "subscriber lagged: {} transitions were overwritten",
+            self.missed
+        )
     }
 }
 
@@ -91,6 +95,21 @@ impl Slot {
             from: AtomicWord::new(0),
         }
     }
+}
+
+/// Compile-time check of a ring's capacity.
+pub(crate) struct Capacity<S, const HISTORY: usize>(core::marker::PhantomData<S>);
+
+impl<S: State, const HISTORY: usize> Capacity<S, HISTORY> {
+    /// The slot of version `v` is `v % HISTORY`; when the version wraps to 0
+    /// that index must not jump, so `HISTORY` divides the version space.
+    pub(crate) const OK: () = assert!(
+        HISTORY == 0
+            || (HISTORY.is_power_of_two()
+                && (HISTORY as u64)
+                    <= (1u64 << (crate::word::WORD_BITS - Layout::<S>::VALUE_BITS - 1))),
+        "stateword: HISTORY must be 0 or a power of two, at most half the version space"
+    );
 }
 
 /// What a reader found in the slot of the transition it wants.
@@ -138,7 +157,11 @@ pub(crate) fn read<S: State>(ring: &[Slot], version: Word, current: Word) -> Rea
     if tag != version {
         let later = tag != version
             && Layout::<S>::distance(version, tag) <= Layout::<S>::distance(version, current);
-        return if later { Read::Overwritten } else { Read::NotYet };
+        return if later {
+            Read::Overwritten
+        } else {
+            Read::NotYet
+        };
     }
     let from = slot.from.load(Ordering::SeqCst);
     if Layout::<S>::version(from) != version {

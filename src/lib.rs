@@ -23,10 +23,10 @@ mod word;
 #[cfg(all(feature = "std", not(loom)))]
 mod blocking;
 
+pub use crate::history::{Lagged, Transition};
 pub use crate::observable::Observable;
 pub use crate::state::{HasSpareRoom, State};
 pub use crate::subscriber::{Changes, NextTransition, Subscriber, SubscriberChanged};
-pub use crate::history::{Lagged, Transition};
 pub use crate::wait::{Changed, WaitFor, WaitUntil};
 
 /// Derives [`State`](trait@State) for a fieldless enum.

@@ -83,7 +83,8 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// transition in order, and for waits that are exact on any state type.
     ///
     /// `const`, so it can be a `static`. Memory: two words per transition
-    /// kept, fixed at compile time.
+    /// kept, fixed at compile time. `HISTORY` must be a power of two, so the
+    /// ring index stays continuous when the version wraps:
     ///
     /// ```
     /// use stateword::Observable;
@@ -92,8 +93,16 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// LEVEL.set(1);
     /// assert_eq!(LEVEL.version(), 1);
     /// ```
+    ///
+    /// ```compile_fail,E0080
+    /// // 12 is not a power of two: a compile error, not a panic.
+    /// let n: stateword::Observable<u32, 12> = stateword::Observable::with_history(0);
+    /// n.set(1);
+    /// ```
     #[cfg(not(loom))]
     pub const fn with_history(initial: S) -> Self {
+        #[allow(clippy::let_unit_value)]
+        let () = history::Capacity::<S, HISTORY>::OK;
         Observable {
             word: AtomicWord::new(Layout::<S>::pack(0, initial)),
             waiters: AtomicUsize::new(0),
@@ -106,6 +115,8 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// As `with_history` (loom: not const).
     #[cfg(loom)]
     pub fn with_history(initial: S) -> Self {
+        #[allow(clippy::let_unit_value)]
+        let () = history::Capacity::<S, HISTORY>::OK;
         Observable {
             word: AtomicWord::new(Layout::<S>::pack(0, initial)),
             waiters: AtomicUsize::new(0),
@@ -256,7 +267,13 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
         if HISTORY > 0 {
             // Always, waiters or not: subscribers read it later. Before
             // `publish`, so a woken reader finds it (see `history.rs`).
-            history::record(&self.history, version, Layout::<S>::value(expected), next, &self.word);
+            history::record(
+                &self.history,
+                version,
+                Layout::<S>::value(expected),
+                next,
+                &self.word,
+            );
         }
         self.publish(version, next);
         Ok(())

@@ -12,9 +12,9 @@
 //!    (a notify between check and listen is then not lost); later calls
 //!    poll the listener and ask for a re-check once it fired.
 
+use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
-use core::future::Future;
 
 use event_listener::EventListener;
 

@@ -182,7 +182,7 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     /// });
     /// ```
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0080
     /// let n = stateword::Observable::new(0u32); // no history
     /// let mut sub = n.subscribe();
     /// let _ = futures_lite::future::block_on(sub.next_transition());
@@ -320,7 +320,9 @@ impl<S: State, const HISTORY: usize> Stream for Subscriber<'_, S, HISTORY> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         #[allow(clippy::let_unit_value)]
         let () = NeedsHistory::<HISTORY>::OK;
-        self.get_mut().poll_with(cx, Self::check_transition).map(Some)
+        self.get_mut()
+            .poll_with(cx, Self::check_transition)
+            .map(Some)
     }
 }
 
@@ -384,7 +386,10 @@ impl<S: State, const HISTORY: usize> Stream for Changes<'_, S, HISTORY> {
     type Item = S;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S>> {
-        self.get_mut().0.poll_with(cx, Subscriber::check_changed).map(Some)
+        self.get_mut()
+            .0
+            .poll_with(cx, Subscriber::check_changed)
+            .map(Some)
     }
 }
 
