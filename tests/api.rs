@@ -72,7 +72,10 @@ fn update_has_fetch_update_semantics() {
     );
     // A weak CAS may fail spuriously (Miri makes it happen): `f` may then run
     // again, on the same value.
-    assert!(!calls.is_empty() && calls.iter().all(|&n| n == 20), "{calls:?}");
+    assert!(
+        !calls.is_empty() && calls.iter().all(|&n| n == 20),
+        "{calls:?}"
+    );
     assert_eq!(count.get(), 15);
 }
 

@@ -69,7 +69,9 @@ enum Kind {
 enum Expected {
     NotPolled,
     /// Registered at version `v0`.
-    Pending { v0: u64 },
+    Pending {
+        v0: u64,
+    },
     Done,
 }
 
@@ -124,9 +126,17 @@ impl Model {
             return Some(Err(Lagged { missed }));
         }
         let v = *cursor + 1;
-        let from = if v == 1 { self.initial } else { self.history[v as usize - 2] };
+        let from = if v == 1 {
+            self.initial
+        } else {
+            self.history[v as usize - 2]
+        };
         *cursor = v;
-        Some(Ok(Transition { from, to: self.history[v as usize - 1], version: v }))
+        Some(Ok(Transition {
+            from,
+            to: self.history[v as usize - 1],
+            version: v,
+        }))
     }
 
     /// What a registered wait would return now, or `None` if it must stay
@@ -217,8 +227,12 @@ pub fn run(data: &[u8]) {
             }
             // create a wait
             4 | 5 if waits.len() < MAX_WAITS => {
-                let kind = [Kind::WaitFor, Kind::WaitUntil, Kind::WaitForNext, Kind::Changed]
-                    [arg as usize % 4];
+                let kind = [
+                    Kind::WaitFor,
+                    Kind::WaitUntil,
+                    Kind::WaitForNext,
+                    Kind::Changed,
+                ][arg as usize % 4];
                 let target = ALL[(arg / 4) as usize % 5];
                 let mask = match kind {
                     Kind::WaitUntil => 1 << target.index(),
@@ -255,7 +269,9 @@ pub fn run(data: &[u8]) {
                         if immediate && w.matches(model.value) {
                             Some(model.value)
                         } else {
-                            w.expected = Expected::Pending { v0: model.version() };
+                            w.expected = Expected::Pending {
+                                v0: model.version(),
+                            };
                             None
                         }
                     }
