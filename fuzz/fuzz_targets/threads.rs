@@ -79,12 +79,17 @@ fn setter(conn: &Observable<Conn>, ops: &[u8]) -> Vec<Conn> {
 }
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Some((&header, rest)) = data.split_first() else { return };
+    let Some((&header, rest)) = data.split_first() else {
+        return;
+    };
     let threads = 2 + (header as usize % 2);
     let conn = Arc::new(Observable::new(ALL[(header / 2) as usize % 5]));
 
     let waker = Waker::from(Arc::new(CountingWaker::default()));
-    let mut waits: Vec<_> = ALL.iter().map(|&s| (s, conn.wait_for_next(move |c| c == s))).collect();
+    let mut waits: Vec<_> = ALL
+        .iter()
+        .map(|&s| (s, conn.wait_for_next(move |c| c == s)))
+        .collect();
     let mut changed = conn.changed();
     for (_, w) in &mut waits {
         assert!(poll(w, &waker).is_pending());
@@ -105,7 +110,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             })
         })
         .collect();
-    let entered: Vec<Conn> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let entered: Vec<Conn> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
 
     assert_eq!(conn.version(), entered.len() as u64);
     for (s, w) in &mut waits {
