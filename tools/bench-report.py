@@ -264,7 +264,7 @@ def plots(data, out_dir, fmt="svg"):
             if group == "contended":
                 vals = [1e3 / by_peer[p]["ns"] for p in names]  # M transitions/s
                 labels = [f"{v:.1f} M/s" for v in vals]
-                ax.set_ylabel("transitions per second (millions; higher is better)")
+                ax.set_ylabel("M transitions/s (higher is better)")
                 ax.set_title("contended: 2 setters, 64 waiting tasks")
             else:
                 vals = [by_peer[p]["ns"] / 1000 for p in names]
