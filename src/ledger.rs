@@ -107,16 +107,13 @@ impl<L: Ledger> Ledger for OptionLedger<L> {
 /// plain serial-number order would call an entry more than half the version
 /// space old "later" and leave it forever, so a stale slot is overwritten.
 ///
-/// Release on success, paired with the Acquire slot load in the waiter's
-/// re-check: a waiter that sees this entry then loads the word and gets a
-/// version at least `version` (the setter's CAS on the word comes first in its
-/// program order), so the entry falls inside its window at once. Without it the
-/// waiter could see the entry ahead of the word, call it "not yet", and park
-/// until the notify that follows this write (event-listener orders notifier
-/// before woken listener), so the ordering saves a needless park, not a
-/// wakeup; loom confirms the latter (the Relaxed mutant passes the models).
-/// The word load here is Relaxed: coherence alone makes it return at least our
-/// own CAS.
+/// SeqCst on success: the write must precede the setter's SeqCst check of
+/// `ARMED` in the single total order (`Observable::publish`), so a waiter that
+/// arms later sees it in its SeqCst re-check. It is also a release: a waiter
+/// that sees this entry then loads the word and gets a version at least
+/// `version` (the setter's CAS on the word comes first), so the entry falls
+/// inside its window at once. The word load here is Relaxed: coherence alone
+/// makes it return at least our own CAS.
 #[inline]
 pub(crate) fn record_entry<S: State>(slot: &AtomicWord, version: Word, word: &AtomicWord) {
     let mut seen = slot.load(Ordering::Relaxed);
@@ -128,7 +125,7 @@ pub(crate) fn record_entry<S: State>(slot: &AtomicWord, version: Word, word: &At
         if Layout::<S>::distance(version, seen) <= Layout::<S>::distance(version, current) {
             return; // a concurrent, later entry of the same variant won
         }
-        match slot.compare_exchange_weak(seen, version, Ordering::Release, Ordering::Relaxed) {
+        match slot.compare_exchange_weak(seen, version, Ordering::SeqCst, Ordering::Relaxed) {
             Ok(_) => return,
             Err(actual) => seen = actual,
         }

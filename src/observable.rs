@@ -6,6 +6,7 @@ use event_listener::Event;
 
 use crate::history::{self, Slot};
 use crate::ledger::{record_entry, Ledger};
+use crate::park::ARMED;
 use crate::state::State;
 use crate::sync::{AtomicUsize, AtomicWord, Ordering, Word};
 use crate::wait::{AnyValue, Changed, Equals, Mode, Wait, WaitFor, WaitUntil};
@@ -43,7 +44,9 @@ use crate::word::Layout;
 pub struct Observable<S: State, const HISTORY: usize = 0> {
     /// Value and version; see `word.rs` for the layout.
     pub(crate) word: AtomicWord,
-    /// Registered waiters. A setter that reads 0 here after its CAS skips the
+    /// Registered waiters in the low bits, and [`ARMED`] in the top bit. A
+    /// setter that reads 0 here after its CAS skips the ledger and the notify
+    /// list; one that finds `ARMED` clear skips the notify list (see `publish`).
     /// ledger and the notify list: its fast path (see `publish`).
     pub(crate) waiters: AtomicUsize,
     /// Version of each variant's last entry (finite states).
@@ -176,7 +179,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// assert_eq!(ready.waiter_count(), 0);
     /// ```
     pub fn waiter_count(&self) -> usize {
-        self.waiters.load(Ordering::Relaxed)
+        self.waiters.load(Ordering::Relaxed) & !ARMED
     }
 
     /// Sets the value and returns the previous one.
@@ -284,21 +287,34 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     ///
     /// With no waiter registered this does nothing: any waiter that registers
     /// later reads a version that already covers this transition (the SeqCst
-    /// argument at `transition`). Otherwise it records the entry in the ledger
-    /// *before* notifying, so a woken waiter finds it.
+    /// argument at `transition`). Otherwise it records the entry in the ledger,
+    /// then notifies only if a waiter *armed* itself since the last notify.
+    ///
+    /// Why skipping is safe: a waiter arms (a SeqCst RMW on `waiters`) after
+    /// it listens and before it re-checks with SeqCst loads. The ledger write
+    /// and the `ARMED` check below are SeqCst too: if this setter reads
+    /// `ARMED` clear, the waiter's arming comes later in the single total
+    /// order, so its re-check sees this transition; if it reads it set, it
+    /// clears it and notifies every listener, the armed one included.
+    /// Whoever clears `ARMED` notifies all, so no listener is left un-woken
+    /// behind a clear flag. This keeps event-listener's list lock off `set`
+    /// whenever every waiter is already woken (fan-out, contention).
     #[inline]
     fn publish(&self, version: Word, value: S) {
         crate::sync::seqcst_order_point();
-        if self.waiters.load(Ordering::SeqCst) == 0 {
+        let waiters = self.waiters.load(Ordering::SeqCst);
+        if waiters == 0 {
             return;
         }
-        if S::VARIANTS > 0 {
+        if S::VARIANTS > 0 && waiters & !ARMED != 0 {
             record_entry::<S>(self.ledger.slot(value.index()), version, &self.word);
         }
-        // `notify` starts with a SeqCst fence, pairing with the one in
-        // `listen`: a waiter that listened and then missed the writes above
-        // is in the list by now, and is woken.
-        self.event.notify(usize::MAX);
+        crate::sync::seqcst_order_point();
+        if self.waiters.load(Ordering::SeqCst) & ARMED != 0
+            && self.waiters.fetch_and(!ARMED, Ordering::SeqCst) & ARMED != 0
+        {
+            self.event.notify(usize::MAX);
+        }
     }
 
     /// Waits until the state satisfies `predicate`, and returns the value that

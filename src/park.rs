@@ -8,9 +8,11 @@
 //! 2. [`Parker::register`]: count this waiter (SeqCst), then the caller loads
 //!    what it checks with SeqCst (the store-buffer argument in
 //!    `Observable::transition`);
-//! 3. [`Parker::park`]: the first call only listens and asks for a re-check
-//!    (a notify between check and listen is then not lost); later calls
-//!    poll the listener and ask for a re-check once it fired.
+//! 3. [`Parker::park`]: the first call listens, *arms* (sets [`ARMED`] in
+//!    the waiter word, SeqCst) and asks for a re-check, so a transition
+//!    between check and listen is not lost; later calls poll the listener and
+//!    ask for a re-check once it fired. Setters notify only while `ARMED` is
+//!    set, and clear it when they do (`Observable::publish`).
 
 use core::future::Future;
 use core::pin::Pin;
@@ -21,6 +23,10 @@ use event_listener::EventListener;
 use crate::observable::Observable;
 use crate::state::State;
 use crate::sync::Ordering;
+
+/// The top bit of `Observable::waiters`: some waiter listened since the
+/// last notify. The low bits count registered waiters.
+pub(crate) const ARMED: usize = 1 << (usize::BITS - 1);
 
 /// One waiter's registration.
 #[derive(Debug, Default)]
@@ -71,6 +77,7 @@ impl Parker {
         match &mut self.listener {
             None => {
                 self.listener = Some(observable.event.listen());
+                arm(observable);
                 Poll::Ready(())
             }
             Some(listener) => match Pin::new(listener).poll(cx) {
@@ -95,6 +102,7 @@ impl Parker {
         match self.listener.take() {
             None => {
                 self.listener = Some(observable.event.listen());
+                arm(observable);
                 true
             }
             Some(listener) => match deadline {
@@ -106,4 +114,11 @@ impl Parker {
             },
         }
     }
+}
+
+/// Tells setters that a listener is waiting; the caller re-checks next, with
+/// SeqCst loads (the argument at `Observable::publish`).
+fn arm<S: State, const N: usize>(observable: &Observable<S, N>) {
+    observable.waiters.fetch_or(ARMED, Ordering::SeqCst);
+    crate::sync::seqcst_order_point();
 }

@@ -210,16 +210,17 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Wait<'a, S, P, HISTORY> 
     /// The ledger (finite states) and the current value.
     fn recheck_without_history(&mut self, v0: Word, mask: u64) -> Option<S> {
         let observable = self.observable;
-        // The earliest masked variant entered since `v0`. Each slot is
-        // Acquire-loaded *before* the word, so a slot written by a transition
-        // is never newer than the version we compare it with.
+        // The earliest masked variant entered since `v0`. Each slot is loaded
+        // *before* the word, so a slot written by a transition is never newer
+        // than the version we compare it with. SeqCst: these loads follow the
+        // arming in `Parker::park` (the argument at `Observable::publish`).
         let mut earliest: Option<(Word, usize)> = None;
         let mut rest = mask;
         while rest != 0 {
             let index = rest.trailing_zeros() as usize;
             rest &= rest - 1;
-            let slot = observable.ledger.slot(index).load(Ordering::Acquire);
-            let current = Layout::<S>::version(observable.word.load(Ordering::Acquire));
+            let slot = observable.ledger.slot(index).load(Ordering::SeqCst);
+            let current = Layout::<S>::version(observable.word.load(Ordering::SeqCst));
             if let Some(since) = entered_since::<S>(slot, v0, current) {
                 if earliest.map_or(true, |(best, _)| since < best) {
                     earliest = Some((since, index));
@@ -231,7 +232,7 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Wait<'a, S, P, HISTORY> 
         }
         // The word itself: it may hold a transition whose ledger write has not
         // landed yet, and for non-finite states it is all there is.
-        let word = observable.word.load(Ordering::Acquire);
+        let word = observable.word.load(Ordering::SeqCst);
         let value = Layout::<S>::value(word);
         let moved = Layout::<S>::version(word) != v0;
         let found = match self.mode {
