@@ -239,7 +239,12 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
             }
             Read::NotYet => None,
             Read::Overwritten => {
-                let oldest = history::oldest_retained::<S>(HISTORY, current);
+                // `current` may predate the transition that overwrote the
+                // slot; the word now holds at least that one (its CAS came
+                // before its slot write, which we saw), so the oldest retained
+                // transition is after `wanted` and `missed` is at least 1.
+                let now = self.source.get().word.load(Ordering::SeqCst);
+                let oldest = history::oldest_retained::<S>(HISTORY, Layout::<S>::version(now));
                 let missed = Layout::<S>::distance(self.cursor, oldest) - 1;
                 self.cursor = oldest.wrapping_sub(1) & Layout::<S>::VERSION_MASK;
                 Some(Err(Lagged {
