@@ -48,6 +48,22 @@ pub use crate::wait::{Changed, WaitFor, WaitUntil};
 #[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub use stateword_derive::State;
 
+/// Guides: moving from other tools, and picking features.
+pub mod guide {
+    /// Coming from `tokio::sync::watch`: the method-by-method mapping.
+    pub mod from_tokio_watch {
+        #![doc = include_str!("../docs/from-tokio-watch.md")]
+    }
+    /// Coming from asyncio: ValueWatcher, Condition and Event patterns.
+    pub mod from_asyncio {
+        #![doc = include_str!("../docs/from-asyncio.md")]
+    }
+    /// Choosing features: std, no_std, portable-atomic, critical-section.
+    pub mod choosing_features {
+        #![doc = include_str!("../docs/choosing-features.md")]
+    }
+}
+
 /// What `#[derive(State)]` expands to refers to these; not public API.
 #[doc(hidden)]
 pub mod __private {
