@@ -138,6 +138,37 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
         crate::word::widen(self.cursor)
     }
 
+    /// Whether the observable moved past the cursor; never waits (tokio's
+    /// `has_changed`).
+    ///
+    /// ```
+    /// let n = stateword::Observable::new(0u8);
+    /// let sub = n.subscribe();
+    /// assert!(!sub.has_changed());
+    /// n.set(1);
+    /// assert!(sub.has_changed());
+    /// ```
+    pub fn has_changed(&self) -> bool {
+        Layout::<S>::version(self.source.get().word.load(Ordering::Acquire)) != self.cursor
+    }
+
+    /// Moves the cursor to the current version and returns the current
+    /// value; never waits (tokio's `borrow_and_update`). Transitions in
+    /// between are skipped, as [`changed`](Self::changed) skips them.
+    ///
+    /// ```
+    /// let n = stateword::Observable::new(0u8);
+    /// let mut sub = n.subscribe();
+    /// n.set(4);
+    /// assert_eq!(sub.mark_seen(), 4);
+    /// assert!(!sub.has_changed());
+    /// ```
+    pub fn mark_seen(&mut self) -> S {
+        let word = self.source.get().word.load(Ordering::Acquire);
+        self.cursor = Layout::<S>::version(word);
+        Layout::<S>::value(word)
+    }
+
     /// Waits until the observable moved past the cursor, moves the cursor to
     /// the current version and returns the current value.
     ///
