@@ -196,6 +196,11 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// ```
     #[inline]
     pub fn set(&self, value: S) -> S {
+        // `update(|_| Some(value))` in effect, written out: the closure version
+        // measured 6% slower on the no-waiter path (3.38 ns against 3.19 ns).
+        // Relaxed first load: an equal value returns it without publishing
+        // anything, and a differing one goes through the CAS, whose failure
+        // load is Acquire.
         let mut word = self.word.load(Ordering::Relaxed);
         loop {
             let previous = Layout::<S>::value(word);
@@ -236,7 +241,10 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// assert_eq!(in_flight.update(|n| n.checked_sub(2)), Err(1));
     /// assert_eq!(in_flight.get(), 1);
     /// ```
+    #[inline]
     pub fn update(&self, mut f: impl FnMut(S) -> Option<S>) -> Result<S, S> {
+        // Acquire: the previous value handed to `f` (and returned) comes with
+        // whatever its setter wrote before setting it, as `get` does.
         let mut word = self.word.load(Ordering::Acquire);
         loop {
             let previous = Layout::<S>::value(word);

@@ -16,8 +16,9 @@
 //!    wins. Without one (or once the ring has overwritten what we needed), a
 //!    masked variant whose ledger slot lies in `(v0, current]` was entered
 //!    after we registered, even if the state has moved on; for integers the
-//!    current value is all there is. Before parking we always listen *first*
-//!    and re-check *after*, so a notify between the two is never lost.
+//!    current value is all there is. Before parking we always listen *first*,
+//!    arm (`Parker::park`), and re-check *after*, so a transition between the
+//!    check and the listen is never lost.
 //!
 //! Dropping the future in any phase unregisters (the count and the listener)
 //! and never consumes a notification another waiter needs: setters notify
