@@ -13,37 +13,16 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use stateword::{Observable, State};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
-enum Conn {
-    Disconnected,
-    Connecting,
-    Connected,
-    Closing,
-    Closed,
-}
-
-const ALL: [Conn; 5] = [
-    Conn::Disconnected,
-    Conn::Connecting,
-    Conn::Connected,
-    Conn::Closing,
-    Conn::Closed,
-];
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+// The state, its variants and the counting waker of the `ops` harness.
+#[allow(dead_code)] // its `run` is the other target's
+#[path = "../src/ops.rs"]
+mod ops;
+use ops::{Conn, CountingWaker, ALL};
 
 fn poll<F: Future + Unpin>(f: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(f).poll(&mut Context::from_waker(waker))

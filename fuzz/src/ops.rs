@@ -28,7 +28,7 @@ pub enum Conn {
     Closed,
 }
 
-const ALL: [Conn; 5] = [
+pub const ALL: [Conn; 5] = [
     Conn::Disconnected,
     Conn::Connecting,
     Conn::Connected,
@@ -44,7 +44,7 @@ const RING: usize = 4;
 const MAX_SUBSCRIBERS: usize = 3;
 
 #[derive(Default)]
-struct CountingWaker(AtomicUsize);
+pub struct CountingWaker(AtomicUsize);
 
 impl Wake for CountingWaker {
     fn wake(self: Arc<Self>) {
