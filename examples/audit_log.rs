@@ -8,7 +8,7 @@
 //! behind and gets one explicit `Lagged` report with the exact count, never a
 //! silent loss, and carries on.
 
-use futures_lite::{future::block_on, StreamExt};
+use futures_lite::future::block_on;
 use stateword::{Lagged, Observable, State, Transition};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
@@ -51,10 +51,9 @@ fn main() {
     let mut log: Vec<Transition<Job>> = Vec::new();
     block_on(async {
         while log.len() < 16 {
-            match auditor.next().await {
-                Some(Ok(t)) => log.push(t),
-                Some(Err(lag)) => panic!("the auditor lagged: {lag}"),
-                None => unreachable!("a subscriber's stream never ends"),
+            match auditor.next_transition().await {
+                Ok(t) => log.push(t),
+                Err(lag) => panic!("the auditor lagged: {lag}"),
             }
         }
     });

@@ -50,7 +50,7 @@ async fn arm<F: Future + Unpin>(wait: &mut F) -> Option<F::Output> {
 
 async fn drain() {
     loop {
-        let mut closing = CONN.wait_for_next(|s| s == Conn::Closing);
+        let mut closing = std::pin::pin!(CONN.wait_for_next(|s| s == Conn::Closing));
         let early = arm(&mut closing).await;
         let seen = match early {
             Some(seen) => seen,
@@ -66,7 +66,7 @@ async fn drain() {
 
 async fn serve() {
     loop {
-        let mut connected = CONN.wait_for_next(|s| s == Conn::Connected);
+        let mut connected = std::pin::pin!(CONN.wait_for_next(|s| s == Conn::Connected));
         if arm(&mut connected).await.is_none() {
             connected.await;
         }

@@ -26,7 +26,7 @@ static LISTENING: Observable<u32> = Observable::new(0);
 /// Waits for the first progress of at least 50%, but comes back to that wait
 /// only once the download has finished.
 async fn half_way_banner() -> u8 {
-    let mut half = PROGRESS.wait_for(|p| p >= 50);
+    let mut half = std::pin::pin!(PROGRESS.wait_for(|p| p >= 50));
     assert!(poll_once(&mut half).await.is_none(), "registered at 0%");
     LISTENING.update(|n| Some(n + 1)).unwrap();
 
@@ -73,7 +73,7 @@ async fn main() {
 
     // A timeout that does not expire: register, then another task resets
     // the progress for a retry.
-    let mut reset = PROGRESS.wait_for_next(|p| p == 0);
+    let mut reset = std::pin::pin!(PROGRESS.wait_for_next(|p| p == 0));
     assert!(poll_once(&mut reset).await.is_none());
     let retry = task::spawn(async {
         println!("[retry] starting over");

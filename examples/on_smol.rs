@@ -53,7 +53,7 @@ async fn listen<F: Future + Unpin>(wait: &mut F) {
 }
 
 async fn follower() -> Option<Node> {
-    let mut any_leader = LEADER.wait_for(|l| l.is_some());
+    let mut any_leader = std::pin::pin!(LEADER.wait_for(|l| l.is_some()));
     listen(&mut any_leader).await;
     any_leader.await
 }
@@ -62,7 +62,7 @@ async fn follower() -> Option<Node> {
 /// leaderless right now, and returns what it saw and what the leader was
 /// by the time it ran.
 async fn fencing() -> (Option<Node>, Option<Node>) {
-    let mut leaderless = LEADER.wait_for_next(|l| l.is_none());
+    let mut leaderless = std::pin::pin!(LEADER.wait_for_next(|l| l.is_none()));
     listen(&mut leaderless).await;
     // Come back only once B leads: the None is long gone by then.
     LEADER.wait_until(Some(Node::B)).await;
@@ -101,7 +101,7 @@ fn main() {
         assert_eq!(LEADER.waiter_count(), 0);
 
         // A timeout that does not expire: register, then B hands over to C.
-        let mut changed = LEADER.changed();
+        let mut changed = std::pin::pin!(LEADER.changed());
         assert!(poll_once(&mut changed).await.is_none());
         let handover = smol::spawn(async {
             println!("[B] hands over to C, if it still leads");

@@ -34,8 +34,8 @@ const WORKERS: u32 = 3;
 /// Registers its waits before the first phase change, then reports what the
 /// Draining wait returned and what the phase was by then.
 async fn worker() -> (Phase, Phase) {
-    let mut serving = PHASE.wait_until(Phase::Serving);
-    let mut draining = PHASE.wait_for(|p| p == Phase::Draining);
+    let mut serving = std::pin::pin!(PHASE.wait_until(Phase::Serving));
+    let mut draining = std::pin::pin!(PHASE.wait_for(|p| p == Phase::Draining));
     // A wait that has been polled once is registered: from now on it cannot
     // miss its state. (Both are pending: the main task waits for us first.)
     assert!(poll_once(&mut serving).await.is_none());
@@ -81,7 +81,7 @@ async fn main() {
 
     // A timeout that does not expire: register the wait, then let another
     // task restart the service.
-    let mut booting = PHASE.wait_until(Phase::Booting);
+    let mut booting = std::pin::pin!(PHASE.wait_until(Phase::Booting));
     assert!(poll_once(&mut booting).await.is_none());
     let restarter = tokio::spawn(async {
         println!("[restarter] -> Booting");

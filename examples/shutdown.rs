@@ -45,7 +45,7 @@ async fn accept_loop(mut incoming: mpsc::Receiver<u32>) {
     LIFECYCLE.set(Lifecycle::Running);
     // One wait for the whole loop: it is not consumed by polling, and it
     // cannot miss Closing even if Closing is left again quickly.
-    let mut closing = LIFECYCLE.wait_until(Lifecycle::Closing);
+    let mut closing = std::pin::pin!(LIFECYCLE.wait_until(Lifecycle::Closing));
     loop {
         tokio::select! {
             biased;

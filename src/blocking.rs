@@ -24,7 +24,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// ```
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn wait_for_blocking(&self, predicate: impl FnMut(S) -> bool) -> S {
-        Wait::new(self, predicate, Mode::Level)
+        core::pin::pin!(Wait::new(self, predicate, Mode::Level))
             .wait_blocking(None)
             .expect("stateword: a wait without a deadline cannot time out")
     }
@@ -49,6 +49,6 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     ) -> Option<S> {
         // A timeout too large for `Instant` means "never".
         let deadline = Instant::now().checked_add(timeout);
-        Wait::new(self, predicate, Mode::Level).wait_blocking(deadline)
+        core::pin::pin!(Wait::new(self, predicate, Mode::Level)).wait_blocking(deadline)
     }
 }

@@ -12,6 +12,7 @@ extern crate std;
 
 mod history;
 mod ledger;
+mod notify;
 mod observable;
 mod park;
 mod state;
@@ -26,7 +27,7 @@ mod blocking;
 pub use crate::history::{Lagged, Transition};
 pub use crate::observable::Observable;
 pub use crate::state::{HasSpareRoom, State};
-pub use crate::subscriber::{Changes, NextTransition, Subscriber, SubscriberChanged};
+pub use crate::subscriber::{Changes, NextTransition, Subscriber, SubscriberChanged, Transitions};
 pub use crate::wait::{Changed, WaitFor, WaitUntil};
 
 /// Derives [`State`](trait@State) for a fieldless enum.

@@ -2,10 +2,9 @@
 
 use core::fmt;
 
-use event_listener::Event;
-
 use crate::history::{self, Slot};
 use crate::ledger::{record_entry, Ledger};
+use crate::notify::NotifyList;
 use crate::park::ARMED;
 use crate::state::State;
 use crate::sync::{AtomicUsize, AtomicWord, Ordering, Word};
@@ -47,12 +46,11 @@ pub struct Observable<S: State, const HISTORY: usize = 0> {
     /// Registered waiters in the low bits, and [`ARMED`] in the top bit. A
     /// setter that reads 0 here after its CAS skips the ledger and the notify
     /// list; one that finds `ARMED` clear skips the notify list (see `publish`).
-    /// ledger and the notify list: its fast path (see `publish`).
     pub(crate) waiters: AtomicUsize,
     /// Version of each variant's last entry (finite states).
     pub(crate) ledger: S::Ledger,
-    /// The notify list.
-    pub(crate) event: Event,
+    /// The notify list (`crate::notify`: the backend chosen by features).
+    pub(crate) notify: NotifyList,
     /// The last `HISTORY` transitions; zero-sized by default.
     pub(crate) history: [Slot; HISTORY],
 }
@@ -110,7 +108,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
             word: AtomicWord::new(Layout::<S>::pack(0, initial)),
             waiters: AtomicUsize::new(0),
             ledger: S::Ledger::EMPTY,
-            event: Event::new(),
+            notify: NotifyList::new(),
             history: [Slot::EMPTY; HISTORY],
         }
     }
@@ -124,7 +122,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
             word: AtomicWord::new(Layout::<S>::pack(0, initial)),
             waiters: AtomicUsize::new(0),
             ledger: S::Ledger::empty(),
-            event: Event::new(),
+            notify: NotifyList::new(),
             history: core::array::from_fn(|_| Slot::empty()),
         }
     }
@@ -172,10 +170,11 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// use futures_lite::future::{block_on, poll_once};
     ///
     /// let ready = stateword::Observable::new(false);
-    /// let mut wait = ready.wait_until(true);
-    /// assert!(block_on(poll_once(&mut wait)).is_none());
-    /// assert_eq!(ready.waiter_count(), 1);
-    /// drop(wait);
+    /// {
+    ///     let mut wait = std::pin::pin!(ready.wait_until(true));
+    ///     assert!(block_on(poll_once(&mut wait)).is_none());
+    ///     assert_eq!(ready.waiter_count(), 1);
+    /// } // the wait is dropped here
     /// assert_eq!(ready.waiter_count(), 0);
     /// ```
     pub fn waiter_count(&self) -> usize {
@@ -305,7 +304,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// order, so its re-check sees this transition; if it reads it set, it
     /// clears it and notifies every listener, the armed one included.
     /// Whoever clears `ARMED` notifies all, so no listener is left un-woken
-    /// behind a clear flag. This keeps event-listener's list lock off `set`
+    /// behind a clear flag. This keeps the notify list's lock off `set`
     /// whenever every waiter is already woken (fan-out, contention).
     #[inline]
     fn publish(&self, version: Word, value: S) {
@@ -321,7 +320,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
         if self.waiters.load(Ordering::SeqCst) & ARMED != 0
             && self.waiters.fetch_and(!ARMED, Ordering::SeqCst) & ARMED != 0
         {
-            self.event.notify(usize::MAX);
+            self.notify.notify_all();
         }
     }
 
@@ -533,7 +532,7 @@ mod tests {
     #[test]
     fn a_transient_entry_across_the_version_wrap_is_seen() {
         let conn = Observable::at_version(TOP - 1, Conn::Connected);
-        let mut w = conn.wait_until(Conn::Closing);
+        let mut w = core::pin::pin!(conn.wait_until(Conn::Closing));
         assert!(poll(&mut w).is_pending());
         conn.set(Conn::Connecting); // TOP
         conn.set(Conn::Closing); // 0: a plain `>` would call this older than v0
@@ -547,7 +546,7 @@ mod tests {
         let conn = Observable::at_version(TOP - 3, Conn::Connected);
         conn.set(Conn::Closing); // TOP - 2, before the wait
         conn.set(Conn::Connected); // TOP - 1
-        let mut w = conn.wait_for_next(|s| s == Conn::Closing);
+        let mut w = core::pin::pin!(conn.wait_for_next(|s| s == Conn::Closing));
         assert!(poll(&mut w).is_pending());
         for s in [
             Conn::Connecting,
@@ -568,7 +567,7 @@ mod tests {
         let top = Layout::<u32>::VERSION_MASK;
         assert_eq!(top, u32::MAX as Word, "a u32 state leaves 32 version bits");
         let n = Observable::at_version(top, 5u32);
-        let mut changed = n.changed();
+        let mut changed = core::pin::pin!(n.changed());
         assert!(poll(&mut changed).is_pending());
         n.set(6); // wraps to version 0
         assert_eq!(n.version(), 0);
@@ -589,7 +588,7 @@ mod tests {
             Layout::<Conn>::pack(now - 1, Conn::Connected),
             Ordering::Relaxed,
         );
-        let mut w = conn.wait_until(Conn::Closing);
+        let mut w = core::pin::pin!(conn.wait_until(Conn::Closing));
         assert!(poll(&mut w).is_pending());
         conn.set(Conn::Closing);
         conn.set(Conn::Closed);

@@ -1,25 +1,26 @@
 //! Registration and parking, shared by every wait: the waiter count that
-//! setters read on their fast path, and the event-listener entry that a woken
+//! setters read on their fast path, and the notify-list listener that a woken
 //! waiter re-checks after.
 //!
 //! The protocol, for any condition `check`:
 //!
 //! 1. check without registering; done if it holds;
-//! 2. [`Parker::register`]: count this waiter (SeqCst), then the caller loads
-//!    what it checks with SeqCst (the store-buffer argument in
+//! 2. [`Registration::register`]: count this waiter (SeqCst), then the caller
+//!    loads what it checks with SeqCst (the store-buffer argument in
 //!    `Observable::transition`);
-//! 3. [`Parker::park`]: the first call listens, *arms* (sets [`ARMED`] in
-//!    the waiter word, SeqCst) and asks for a re-check, so a transition
-//!    between check and listen is not lost; later calls poll the listener and
-//!    ask for a re-check once it fired. Setters notify only while `ARMED` is
-//!    set, and clear it when they do (`Observable::publish`).
+//! 3. [`park`]: the first call listens, *arms* (sets [`ARMED`] in the waiter
+//!    word, SeqCst) and asks for a re-check, so a transition between check
+//!    and listen is not lost; later calls poll the listener and ask for a
+//!    re-check once it fired. Setters notify only while `ARMED` is set, and
+//!    clear it when they do (`Observable::publish`).
+//!
+//! The listener is the only part that differs between backends
+//! (`crate::notify`); it lives pinned in the wait future.
 
-use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use event_listener::EventListener;
-
+use crate::notify::Listener;
 use crate::observable::Observable;
 use crate::state::State;
 use crate::sync::Ordering;
@@ -28,19 +29,15 @@ use crate::sync::Ordering;
 /// last notify. The low bits count registered waiters.
 pub(crate) const ARMED: usize = 1 << (usize::BITS - 1);
 
-/// One waiter's registration.
+/// Whether one waiter is counted in `Observable::waiters`.
 #[derive(Debug, Default)]
-pub(crate) struct Parker {
+pub(crate) struct Registration {
     registered: bool,
-    listener: Option<EventListener>,
 }
 
-impl Parker {
+impl Registration {
     pub(crate) const fn new() -> Self {
-        Parker {
-            registered: false,
-            listener: None,
-        }
+        Registration { registered: false }
     }
 
     pub(crate) fn is_registered(&self) -> bool {
@@ -56,7 +53,7 @@ impl Parker {
         }
     }
 
-    /// Forgets the registration and the listener (completion or drop).
+    /// Forgets the registration (completion or drop).
     pub(crate) fn unregister<S: State, const N: usize>(&mut self, observable: &Observable<S, N>) {
         if self.registered {
             // Relaxed: the count only lets setters skip work; a late decrement
@@ -64,56 +61,38 @@ impl Parker {
             observable.waiters.fetch_sub(1, Ordering::Relaxed);
             self.registered = false;
         }
-        self.listener = None;
     }
+}
 
-    /// After a failed check: `Ready` means "check again", `Pending` means the
-    /// task will be woken by the next notify.
-    pub(crate) fn park<S: State, const N: usize>(
-        &mut self,
-        observable: &Observable<S, N>,
-        cx: &mut Context<'_>,
-    ) -> Poll<()> {
-        match &mut self.listener {
-            None => {
-                self.listener = Some(observable.event.listen());
-                arm(observable);
-                Poll::Ready(())
-            }
-            Some(listener) => match Pin::new(listener).poll(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(()) => {
-                    self.listener = None;
-                    Poll::Ready(())
-                }
-            },
-        }
+/// After a failed check: `Ready` means "check again", `Pending` means the
+/// task will be woken by the next notify.
+pub(crate) fn park<'a, S: State, const N: usize>(
+    observable: &'a Observable<S, N>,
+    mut listener: Pin<&mut Listener<'a>>,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    if listener.is_listening() {
+        return listener.poll_notified(cx);
     }
+    listener.as_mut().listen(&observable.notify);
+    arm(observable);
+    Poll::Ready(())
+}
 
-    /// The blocking form of [`park`](Self::park): returns `false` if
-    /// `deadline` passed first.
-    #[cfg(all(feature = "std", not(loom)))]
-    pub(crate) fn park_blocking<S: State, const N: usize>(
-        &mut self,
-        observable: &Observable<S, N>,
-        deadline: Option<std::time::Instant>,
-    ) -> bool {
-        use event_listener::Listener as _;
-        match self.listener.take() {
-            None => {
-                self.listener = Some(observable.event.listen());
-                arm(observable);
-                true
-            }
-            Some(listener) => match deadline {
-                None => {
-                    listener.wait();
-                    true
-                }
-                Some(deadline) => listener.wait_deadline(deadline).is_some(),
-            },
-        }
+/// The blocking form of [`park`]: returns `false` if `deadline` passed
+/// first.
+#[cfg(all(feature = "std", not(loom)))]
+pub(crate) fn park_blocking<'a, S: State, const N: usize>(
+    observable: &'a Observable<S, N>,
+    mut listener: Pin<&mut Listener<'a>>,
+    deadline: Option<std::time::Instant>,
+) -> bool {
+    if listener.is_listening() {
+        return listener.wait_blocking(deadline);
     }
+    listener.as_mut().listen(&observable.notify);
+    arm(observable);
+    true
 }
 
 /// Tells setters that a listener is waiting; the caller re-checks next, with

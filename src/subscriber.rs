@@ -2,14 +2,16 @@
 
 use core::fmt;
 use core::future::Future;
+use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use futures_core::Stream;
 
 use crate::history::{self, Lagged, Read, Transition};
+use crate::notify::Listener;
 use crate::observable::Observable;
-use crate::park::Parker;
+use crate::park::{self, Registration};
 use crate::state::State;
 use crate::sync::{Ordering, Word};
 use crate::word::Layout;
@@ -46,12 +48,16 @@ impl<S: State, const HISTORY: usize> Source<'_, S, HISTORY> {
 ///   after the cursor, exactly and in order, from the observable's history
 ///   ring (`Observable::<S, N>::with_history`, `N > 0`); a subscriber that
 ///   fell more than `N` behind gets one [`Lagged`] with the exact count, then
-///   continues. As a [`Stream`] it yields the same items.
+///   continues. [`transitions`](Self::transitions) is the same as a
+///   [`Stream`], [`changes`](Self::changes) the values of `changed`.
 ///
-/// Memory is constant: the cursor, and one listener while waiting.
+/// Memory is constant: the cursor, and one listener while waiting. The
+/// subscriber itself is a plain cursor (`Unpin`, free to move); the listener
+/// lives in the future or stream that waits, which is `!Unpin`, so that the
+/// heap-free backend can keep its list node there.
 ///
 /// ```
-/// use futures_lite::{future::block_on, StreamExt};
+/// use futures_lite::future::block_on;
 /// use stateword::{Observable, Transition};
 ///
 /// static DOOR: Observable<bool, 8> = Observable::with_history(false);
@@ -60,15 +66,14 @@ impl<S: State, const HISTORY: usize> Source<'_, S, HISTORY> {
 /// DOOR.set(true);
 /// DOOR.set(false);
 /// block_on(async {
-///     assert_eq!(sub.next().await, Some(Ok(Transition { from: false, to: true, version: 1 })));
-///     assert_eq!(sub.next().await, Some(Ok(Transition { from: true, to: false, version: 2 })));
+///     assert_eq!(sub.next_transition().await, Ok(Transition { from: false, to: true, version: 1 }));
+///     assert_eq!(sub.next_transition().await, Ok(Transition { from: true, to: false, version: 2 }));
 /// });
 /// ```
 pub struct Subscriber<'a, S: State, const HISTORY: usize = 0> {
     source: Source<'a, S, HISTORY>,
     /// The version this subscriber has seen up to.
     cursor: Word,
-    parker: Parker,
 }
 
 /// `next_transition` on an observable without history is a compile error.
@@ -119,10 +124,16 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
 impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     fn new(source: Source<'a, S, HISTORY>) -> Self {
         let cursor = Layout::<S>::version(source.get().word.load(Ordering::Acquire));
-        Subscriber {
-            source,
+        Subscriber { source, cursor }
+    }
+
+    /// The observable and the cursor, for one wait.
+    fn follow(&mut self) -> Follow<'_, S, HISTORY> {
+        let Subscriber { source, cursor } = self;
+        Follow {
+            observable: source.get(),
             cursor,
-            parker: Parker::new(),
+            registration: Registration::new(),
         }
     }
 
@@ -186,7 +197,10 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     /// assert!(block_on(poll_once(sub.changed())).is_none());
     /// ```
     pub fn changed(&mut self) -> SubscriberChanged<'_, 'a, S, HISTORY> {
-        SubscriberChanged(self)
+        SubscriberChanged {
+            following: Following::new(self.follow()),
+            _subscriber: PhantomData,
+        }
     }
 
     /// Waits for the next transition after the cursor and moves the cursor
@@ -221,7 +235,10 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     pub fn next_transition(&mut self) -> NextTransition<'_, 'a, S, HISTORY> {
         #[allow(clippy::let_unit_value)]
         let () = NeedsHistory::<HISTORY>::OK;
-        NextTransition(self)
+        NextTransition {
+            following: Following::new(self.follow()),
+            _subscriber: PhantomData,
+        }
     }
 
     /// The next transition if one is already there; never waits.
@@ -237,35 +254,75 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
         #[allow(clippy::let_unit_value)]
         let () = NeedsHistory::<HISTORY>::OK;
         let current = Layout::<S>::version(self.source.get().word.load(Ordering::SeqCst));
-        self.transition_at(current)
+        self.follow().transition_at(current)
     }
 
     /// A stream of the value after each change, as
     /// [`changed`](Self::changed) in a loop (tokio-stream's
-    /// `WatchStream::from_changes`); works without history.
+    /// `WatchStream::from_changes`); works without history. It borrows the
+    /// subscriber, whose cursor it moves; pin it to poll it.
     ///
     /// ```
     /// use futures_lite::{future::block_on, StreamExt};
     ///
     /// let n = stateword::Observable::new(0u8);
-    /// let mut changes = n.subscribe().into_changes();
+    /// let mut sub = n.subscribe();
+    /// let mut changes = core::pin::pin!(sub.changes());
     /// n.set(7);
     /// assert_eq!(block_on(changes.next()), Some(7));
     /// ```
-    pub fn into_changes(self) -> Changes<'a, S, HISTORY> {
-        Changes(self)
+    pub fn changes(&mut self) -> Changes<'_, 'a, S, HISTORY> {
+        Changes {
+            following: Following::new(self.follow()),
+            _subscriber: PhantomData,
+        }
     }
 
+    /// A stream of every transition after the cursor, as
+    /// [`next_transition`](Self::next_transition) in a loop. Needs
+    /// `HISTORY > 0`. It borrows the subscriber, whose cursor it moves; pin
+    /// it to poll it.
+    ///
+    /// ```
+    /// use futures_lite::{future::block_on, StreamExt};
+    /// use stateword::{Observable, Transition};
+    ///
+    /// let door: Observable<bool, 8> = Observable::with_history(false);
+    /// let mut sub = door.subscribe();
+    /// let mut transitions = core::pin::pin!(sub.transitions());
+    /// door.set(true);
+    /// let first = block_on(transitions.next());
+    /// assert_eq!(first, Some(Ok(Transition { from: false, to: true, version: 1 })));
+    /// ```
+    pub fn transitions(&mut self) -> Transitions<'_, 'a, S, HISTORY> {
+        #[allow(clippy::let_unit_value)]
+        let () = NeedsHistory::<HISTORY>::OK;
+        Transitions {
+            following: Following::new(self.follow()),
+            _subscriber: PhantomData,
+        }
+    }
+}
+
+/// One wait's view of a subscriber: the observable, the cursor it moves, and
+/// its registration. Dropping it unregisters.
+struct Follow<'s, S: State, const HISTORY: usize> {
+    observable: &'s Observable<S, HISTORY>,
+    cursor: &'s mut Word,
+    registration: Registration,
+}
+
+impl<S: State, const HISTORY: usize> Follow<'_, S, HISTORY> {
     /// The transition after the cursor, given the observable's `current`
     /// version; `None` if it is not there (yet).
     fn transition_at(&mut self, current: Word) -> Option<Result<Transition<S>, Lagged>> {
-        if current == self.cursor {
+        if current == *self.cursor {
             return None;
         }
-        let wanted = self.cursor.wrapping_add(1) & Layout::<S>::VERSION_MASK;
-        match history::read::<S>(&self.source.get().history, wanted, current) {
+        let wanted = (*self.cursor).wrapping_add(1) & Layout::<S>::VERSION_MASK;
+        match history::read::<S>(&self.observable.history, wanted, current) {
             Read::Present(transition) => {
-                self.cursor = wanted;
+                *self.cursor = wanted;
                 Some(Ok(transition))
             }
             Read::NotYet => None,
@@ -274,10 +331,10 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
                 // slot; the word now holds at least that one (its CAS came
                 // before its slot write, which we saw), so the oldest retained
                 // transition is after `wanted` and `missed` is at least 1.
-                let now = self.source.get().word.load(Ordering::SeqCst);
+                let now = self.observable.word.load(Ordering::SeqCst);
                 let oldest = history::oldest_retained::<S>(HISTORY, Layout::<S>::version(now));
-                let missed = Layout::<S>::distance(self.cursor, oldest) - 1;
-                self.cursor = oldest.wrapping_sub(1) & Layout::<S>::VERSION_MASK;
+                let missed = Layout::<S>::distance(*self.cursor, oldest) - 1;
+                *self.cursor = oldest.wrapping_sub(1) & Layout::<S>::VERSION_MASK;
                 Some(Err(Lagged {
                     missed: crate::word::widen(missed),
                 }))
@@ -287,58 +344,90 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
 
     fn check_transition(&mut self) -> Option<Result<Transition<S>, Lagged>> {
         loop {
-            let observable = self.source.get();
+            let observable = self.observable;
             let current = Layout::<S>::version(observable.word.load(Ordering::SeqCst));
             if let Some(found) = self.transition_at(current) {
                 return Some(found);
             }
-            if self.parker.is_registered() {
+            if self.registration.is_registered() {
                 return None;
             }
             // Register, then look again with the SeqCst loads above.
-            self.parker.register(self.source.get());
+            self.registration.register(self.observable);
         }
     }
 
     fn check_changed(&mut self) -> Option<S> {
         loop {
-            let word = self.source.get().word.load(Ordering::SeqCst);
-            if Layout::<S>::version(word) != self.cursor {
-                self.cursor = Layout::<S>::version(word);
+            let word = self.observable.word.load(Ordering::SeqCst);
+            if Layout::<S>::version(word) != *self.cursor {
+                *self.cursor = Layout::<S>::version(word);
                 return Some(Layout::<S>::value(word));
             }
-            if self.parker.is_registered() {
+            if self.registration.is_registered() {
                 return None;
             }
-            self.parker.register(self.source.get());
+            self.registration.register(self.observable);
+        }
+    }
+}
+
+impl<S: State, const HISTORY: usize> Drop for Follow<'_, S, HISTORY> {
+    fn drop(&mut self) {
+        self.registration.unregister(self.observable);
+    }
+}
+
+/// A [`Follow`] and its listener: the engine of the subscriber's futures
+/// and streams, pinned inside them.
+struct Following<'s, S: State, const HISTORY: usize> {
+    follow: Follow<'s, S, HISTORY>,
+    listener: Listener<'s>,
+}
+
+impl<'s, S: State, const HISTORY: usize> Following<'s, S, HISTORY> {
+    fn new(follow: Follow<'s, S, HISTORY>) -> Self {
+        Following {
+            follow,
+            listener: Listener::new(),
         }
     }
 
     /// Drives `check` to completion: check, listen, re-check, park.
-    fn poll_with<T>(&mut self, cx: &mut Context<'_>, check: fn(&mut Self) -> Option<T>) -> Poll<T> {
+    fn poll_with<T>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        check: fn(&mut Follow<'s, S, HISTORY>) -> Option<T>,
+    ) -> Poll<T> {
+        // SAFETY: `listener` is structurally pinned and `follow` is not:
+        // `Following` has no `Drop` impl, is `!Unpin` through `Listener`, and
+        // never moves `listener` out of a pinned `Following`.
+        let (follow, mut listener) = unsafe {
+            let this = self.get_unchecked_mut();
+            (&mut this.follow, Pin::new_unchecked(&mut this.listener))
+        };
         loop {
-            if let Some(found) = check(self) {
-                self.parker.unregister(self.source.get());
+            if let Some(found) = check(follow) {
+                follow.registration.unregister(follow.observable);
+                listener.stop();
                 return Poll::Ready(found);
             }
-            if self.parker.park(self.source.get(), cx).is_pending() {
+            if park::park(follow.observable, listener.as_mut(), cx).is_pending() {
                 return Poll::Pending;
             }
         }
     }
-
-    fn cancel(&mut self) {
-        self.parker.unregister(self.source.get());
-    }
 }
 
-impl<S: State, const HISTORY: usize> Drop for Subscriber<'_, S, HISTORY> {
-    fn drop(&mut self) {
-        self.cancel();
+impl<S: State, const HISTORY: usize> fmt::Debug for Following<'_, S, HISTORY> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Following")
+            .field("cursor", &crate::word::widen(*self.follow.cursor))
+            .field("registered", &self.follow.registration.is_registered())
+            .field("listener", &self.listener)
+            .finish()
     }
 }
-
-impl<S: State, const HISTORY: usize> Unpin for Subscriber<'_, S, HISTORY> {}
 
 impl<S: State, const HISTORY: usize> fmt::Debug for Subscriber<'_, S, HISTORY> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -349,88 +438,88 @@ impl<S: State, const HISTORY: usize> fmt::Debug for Subscriber<'_, S, HISTORY> {
     }
 }
 
-/// The transitions after the cursor, in order (`HISTORY > 0`).
-impl<S: State, const HISTORY: usize> Stream for Subscriber<'_, S, HISTORY> {
-    type Item = Result<Transition<S>, Lagged>;
+/// Declares a future or stream over [`Following`], borrowing the subscriber.
+macro_rules! subscriber_waiter {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name<'s, 'a, S: State, const HISTORY: usize> {
+            following: Following<'s, S, HISTORY>,
+            _subscriber: PhantomData<&'s mut Subscriber<'a, S, HISTORY>>,
+        }
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        #[allow(clippy::let_unit_value)]
-        let () = NeedsHistory::<HISTORY>::OK;
-        self.get_mut()
-            .poll_with(cx, Self::check_transition)
-            .map(Some)
-    }
+        impl<'s, S: State, const HISTORY: usize> $name<'s, '_, S, HISTORY> {
+            fn following(self: Pin<&mut Self>) -> Pin<&mut Following<'s, S, HISTORY>> {
+                // SAFETY: structural pinning of `following`: this type has no
+                // `Drop` impl and never moves it; the other field is a marker.
+                unsafe { self.map_unchecked_mut(|waiter| &mut waiter.following) }
+            }
+        }
+
+        impl<S: State, const HISTORY: usize> fmt::Debug for $name<'_, '_, S, HISTORY> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.following).finish()
+            }
+        }
+    };
 }
 
-/// Future of [`Subscriber::changed`]: the value after the cursor moved.
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct SubscriberChanged<'s, 'a, S: State, const HISTORY: usize>(
-    &'s mut Subscriber<'a, S, HISTORY>,
-);
+subscriber_waiter! {
+    /// Future of [`Subscriber::changed`]: the value after the cursor moved.
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    SubscriberChanged
+}
 
 impl<S: State, const HISTORY: usize> Future for SubscriberChanged<'_, '_, S, HISTORY> {
     type Output = S;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
-        self.0.poll_with(cx, Subscriber::check_changed)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
+        self.following().poll_with(cx, Follow::check_changed)
     }
 }
 
-impl<S: State, const HISTORY: usize> Drop for SubscriberChanged<'_, '_, S, HISTORY> {
-    fn drop(&mut self) {
-        self.0.cancel();
-    }
+subscriber_waiter! {
+    /// Future of [`Subscriber::next_transition`].
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    NextTransition
 }
-
-impl<S: State, const HISTORY: usize> fmt::Debug for SubscriberChanged<'_, '_, S, HISTORY> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SubscriberChanged").field(&self.0).finish()
-    }
-}
-
-/// Future of [`Subscriber::next_transition`].
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct NextTransition<'s, 'a, S: State, const HISTORY: usize>(
-    &'s mut Subscriber<'a, S, HISTORY>,
-);
 
 impl<S: State, const HISTORY: usize> Future for NextTransition<'_, '_, S, HISTORY> {
     type Output = Result<Transition<S>, Lagged>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.0.poll_with(cx, Subscriber::check_transition)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.following().poll_with(cx, Follow::check_transition)
     }
 }
 
-impl<S: State, const HISTORY: usize> Drop for NextTransition<'_, '_, S, HISTORY> {
-    fn drop(&mut self) {
-        self.0.cancel();
-    }
+subscriber_waiter! {
+    /// Stream of the value after each change: [`Subscriber::changes`].
+    #[must_use = "streams do nothing unless polled"]
+    Changes
 }
 
-impl<S: State, const HISTORY: usize> fmt::Debug for NextTransition<'_, '_, S, HISTORY> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("NextTransition").field(&self.0).finish()
-    }
-}
-
-/// Stream of the value after each change: [`Subscriber::into_changes`].
-#[must_use = "streams do nothing unless polled"]
-pub struct Changes<'a, S: State, const HISTORY: usize = 0>(Subscriber<'a, S, HISTORY>);
-
-impl<S: State, const HISTORY: usize> Stream for Changes<'_, S, HISTORY> {
+impl<S: State, const HISTORY: usize> Stream for Changes<'_, '_, S, HISTORY> {
     type Item = S;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S>> {
-        self.get_mut()
-            .0
-            .poll_with(cx, Subscriber::check_changed)
+        self.following()
+            .poll_with(cx, Follow::check_changed)
             .map(Some)
     }
 }
 
-impl<S: State, const HISTORY: usize> fmt::Debug for Changes<'_, S, HISTORY> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Changes").field(&self.0).finish()
+subscriber_waiter! {
+    /// Stream of every transition after the cursor, in order:
+    /// [`Subscriber::transitions`] (`HISTORY > 0`).
+    #[must_use = "streams do nothing unless polled"]
+    Transitions
+}
+
+impl<S: State, const HISTORY: usize> Stream for Transitions<'_, '_, S, HISTORY> {
+    type Item = Result<Transition<S>, Lagged>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.following()
+            .poll_with(cx, Follow::check_transition)
+            .map(Some)
     }
 }

@@ -6,7 +6,8 @@
 //! 1. **First check** (level waits only): if the current value matches, done,
 //!    without registering anything.
 //! 2. **Registration**: evaluate the predicate on every variant (finite
-//!    states) into a bit mask, count this waiter (`Parker::register`, SeqCst),
+//!    states) into a bit mask, count this waiter (`Registration::register`,
+//!    SeqCst),
 //!    then load the word (SeqCst) and remember its version `v0`. Any
 //!    transition after `v0` either sees the count and records + notifies, or
 //!    it was already in the word we loaded (the store-buffer argument in
@@ -17,12 +18,16 @@
 //!    masked variant whose ledger slot lies in `(v0, current]` was entered
 //!    after we registered, even if the state has moved on; for integers the
 //!    current value is all there is. Before parking we always listen *first*,
-//!    arm (`Parker::park`), and re-check *after*, so a transition between the
+//!    arm (`park::park`), and re-check *after*, so a transition between the
 //!    check and the listen is never lost.
 //!
 //! Dropping the future in any phase unregisters (the count and the listener)
 //! and never consumes a notification another waiter needs: setters notify
 //! every listener, there is nothing to hand on.
+//!
+//! The futures are `!Unpin` on every backend: the heap-free backend keeps
+//! its list node inside them (`crate::notify`). Pin them (`core::pin::pin!`)
+//! to poll one by reference, as with tokio's `Notified`.
 
 use core::fmt;
 use core::future::Future;
@@ -31,8 +36,9 @@ use core::task::{Context, Poll};
 
 use crate::history::{self, Read};
 use crate::ledger::{entered_since, Ledger};
+use crate::notify::Listener;
 use crate::observable::Observable;
-use crate::park::Parker;
+use crate::park::{self, Registration};
 use crate::state::State;
 use crate::sync::{Ordering, Word};
 use crate::word::Layout;
@@ -99,26 +105,84 @@ enum Phase {
     Done,
 }
 
-/// The wait engine shared by every wait future and blocking wait.
+/// The wait engine shared by every wait future and blocking wait: the
+/// condition, and the listener pinned next to it.
 pub(crate) struct Wait<'a, S: State, P, const HISTORY: usize> {
+    check: Check<'a, S, P, HISTORY>,
+    listener: Listener<'a>,
+}
+
+/// What a wait checks, and its registration; moves freely.
+struct Check<'a, S: State, P, const HISTORY: usize> {
     observable: &'a Observable<S, HISTORY>,
     predicate: P,
     mode: Mode,
     phase: Phase,
-    parker: Parker,
+    registration: Registration,
 }
 
 impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Wait<'a, S, P, HISTORY> {
     pub(crate) fn new(observable: &'a Observable<S, HISTORY>, predicate: P, mode: Mode) -> Self {
         Wait {
-            observable,
-            predicate,
-            mode,
-            phase: Phase::Start,
-            parker: Parker::new(),
+            check: Check {
+                observable,
+                predicate,
+                mode,
+                phase: Phase::Start,
+                registration: Registration::new(),
+            },
+            listener: Listener::new(),
         }
     }
 
+    fn project(self: Pin<&mut Self>) -> (&mut Check<'a, S, P, HISTORY>, Pin<&mut Listener<'a>>) {
+        // SAFETY: `listener` is structurally pinned and `check` is not:
+        // `Wait` has no `Drop` impl, is `!Unpin` through `Listener`, and never
+        // moves `listener` out of a pinned `Wait`; `check` may move, since
+        // nothing points into it.
+        unsafe {
+            let this = self.get_unchecked_mut();
+            (&mut this.check, Pin::new_unchecked(&mut this.listener))
+        }
+    }
+
+    /// The async driver: check, listen, re-check, park.
+    pub(crate) fn poll_wait(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
+        let (check, mut listener) = self.project();
+        loop {
+            if let Some(value) = check.check() {
+                listener.stop();
+                return Poll::Ready(value);
+            }
+            if park::park(check.observable, listener.as_mut(), cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// The blocking driver: as `poll_wait`, parking the thread instead.
+    /// Returns `None` if `deadline` passed first.
+    #[cfg(all(feature = "std", not(loom)))]
+    pub(crate) fn wait_blocking(
+        self: Pin<&mut Self>,
+        deadline: Option<std::time::Instant>,
+    ) -> Option<S> {
+        let (check, mut listener) = self.project();
+        loop {
+            if let Some(value) = check.check() {
+                listener.stop();
+                return Some(value);
+            }
+            if !park::park_blocking(check.observable, listener.as_mut(), deadline) {
+                // Timed out; one last look for a transition that raced with
+                // the deadline.
+                return check.check();
+            }
+        }
+    }
+}
+
+impl<S: State, P: Matcher<S>, const HISTORY: usize> Check<'_, S, P, HISTORY> {
     /// Checks the condition without parking, registering on the first call.
     fn check(&mut self) -> Option<S> {
         let found = match self.phase {
@@ -127,7 +191,7 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Wait<'a, S, P, HISTORY> 
             Phase::Done => panic!("stateword: a wait future was polled after it completed"),
         };
         if found.is_some() {
-            self.parker.unregister(self.observable);
+            self.registration.unregister(self.observable);
             self.phase = Phase::Done;
         }
         found
@@ -150,7 +214,7 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Wait<'a, S, P, HISTORY> 
             }
         }
         // From here `Drop` unregisters, even if the predicate below panics.
-        self.parker.register(observable);
+        self.registration.register(observable);
         let word = observable.word.load(Ordering::SeqCst);
         let v0 = Layout::<S>::version(word);
         self.phase = Phase::Registered {
@@ -214,7 +278,7 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Wait<'a, S, P, HISTORY> 
         // The earliest masked variant entered since `v0`. Each slot is loaded
         // *before* the word, so a slot written by a transition is never newer
         // than the version we compare it with. SeqCst: these loads follow the
-        // arming in `Parker::park` (the argument at `Observable::publish`).
+        // arming in `park::park` (the argument at `Observable::publish`).
         let mut earliest: Option<(Word, usize)> = None;
         let mut rest = mask;
         while rest != 0 {
@@ -243,48 +307,21 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Wait<'a, S, P, HISTORY> 
         };
         found.then_some(value)
     }
-
-    /// The async driver: check, listen, re-check, park.
-    pub(crate) fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<S> {
-        loop {
-            if let Some(value) = self.check() {
-                return Poll::Ready(value);
-            }
-            if self.parker.park(self.observable, cx).is_pending() {
-                return Poll::Pending;
-            }
-        }
-    }
-
-    /// The blocking driver: as `poll_wait`, parking the thread instead.
-    /// Returns `None` if `deadline` passed first.
-    #[cfg(all(feature = "std", not(loom)))]
-    pub(crate) fn wait_blocking(&mut self, deadline: Option<std::time::Instant>) -> Option<S> {
-        loop {
-            if let Some(value) = self.check() {
-                return Some(value);
-            }
-            if !self.parker.park_blocking(self.observable, deadline) {
-                // Timed out; one last look for a transition that raced with
-                // the deadline.
-                return self.check();
-            }
-        }
-    }
 }
 
-impl<S: State, P, const HISTORY: usize> Drop for Wait<'_, S, P, HISTORY> {
+impl<S: State, P, const HISTORY: usize> Drop for Check<'_, S, P, HISTORY> {
     fn drop(&mut self) {
-        self.parker.unregister(self.observable);
+        self.registration.unregister(self.observable);
     }
 }
 
 impl<S: State, P, const HISTORY: usize> fmt::Debug for Wait<'_, S, P, HISTORY> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Wait")
-            .field("mode", &self.mode)
-            .field("phase", &self.phase)
-            .field("parker", &self.parker)
+            .field("mode", &self.check.mode)
+            .field("phase", &self.check.phase)
+            .field("registered", &self.check.registration.is_registered())
+            .field("listener", &self.listener)
             .finish()
     }
 }
@@ -297,17 +334,15 @@ macro_rules! wait_future {
             pub(crate) Wait<'a, S, $matcher, HISTORY>,
         );
 
-        // The future never pins anything: the predicate is only called through
-        // `&mut`, and `EventListener` is `Unpin`.
-        impl<S: State $(, $p)?, const HISTORY: usize> Unpin for $name<'_, S $(, $p)?, HISTORY> {}
-
         impl<S: State $(, $p)?, const HISTORY: usize> Future for $name<'_, S $(, $p)?, HISTORY>
         $(where $bound: $trait)?
         {
             type Output = S;
 
             fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
-                self.get_mut().0.poll_wait(cx)
+                // SAFETY: structural pinning of the only field: the future
+                // has no `Drop` impl and never moves its engine.
+                unsafe { self.map_unchecked_mut(|future| &mut future.0) }.poll_wait(cx)
             }
         }
 
@@ -355,8 +390,9 @@ wait_future! {
     /// use futures_lite::future::{block_on, poll_once};
     ///
     /// let n = Observable::new(0u32);
-    /// let mut changed: Changed<'_, u32> = n.changed();
-    /// assert!(block_on(poll_once(&mut changed)).is_none());
+    /// let changed: Changed<'_, u32> = n.changed();
+    /// let mut changed = core::pin::pin!(changed);
+    /// assert!(block_on(poll_once(changed.as_mut())).is_none());
     /// n.set(9);
     /// assert_eq!(block_on(changed), 9);
     /// ```

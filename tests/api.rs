@@ -22,7 +22,7 @@ fn set_returns_the_previous_value_and_counts_transitions() {
 fn setting_an_equal_value_bumps_nothing_and_wakes_nobody() {
     let conn = Observable::new(Conn::Connected);
     block_on(async {
-        let mut changed = conn.changed();
+        let mut changed = std::pin::pin!(conn.changed());
         register(&mut changed).await;
         assert_eq!(conn.set(Conn::Connected), Conn::Connected);
         assert_eq!(
@@ -145,9 +145,9 @@ fn statics_default_from_and_debug() {
 fn waiter_count_follows_registrations() {
     let o = Observable::new(0u8);
     block_on(async {
-        let mut a = o.wait_for(|n| n == 2);
-        let mut b = o.changed();
-        let mut immediate = o.wait_for(|n| n == 0);
+        let mut a = std::pin::pin!(o.wait_for(|n| n == 2));
+        let mut b = std::pin::pin!(o.changed());
+        let mut immediate = std::pin::pin!(o.wait_for(|n| n == 0));
         assert_eq!(poll_once(&mut immediate).await, Some(0));
         assert_eq!(
             o.waiter_count(),
@@ -170,7 +170,7 @@ fn waiter_count_follows_registrations() {
 #[should_panic(expected = "polled after it completed")]
 fn polling_a_completed_wait_panics_with_a_message() {
     let o = Observable::new(1u8);
-    let mut w = o.wait_for(|n| n == 1);
+    let mut w = std::pin::pin!(o.wait_for(|n| n == 1));
     assert_eq!(block_on(poll_once(&mut w)), Some(1));
     let _ = block_on(poll_once(&mut w));
 }

@@ -1,6 +1,8 @@
 //! The `std` blocking waits: `wait_for_blocking` and `wait_for_timeout`, with
 //! the same guarantees as the async waits.
 
+#![cfg(feature = "std")]
+
 mod common;
 
 use std::sync::Arc;

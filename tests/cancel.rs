@@ -112,6 +112,7 @@ fn a_runtime_timeout_cancels_cleanly() {
 }
 
 #[test]
+#[cfg(feature = "std")]
 fn a_blocking_wait_that_times_out_unregisters() {
     let conn = Observable::new(Conn::Connected);
     assert_eq!(

@@ -64,7 +64,7 @@ fn set_races_the_first_poll() {
 fn racing_setters_and_a_transient_state() {
     loom::model(|| {
         let conn = Arc::new(Observable::new(Conn::Connected));
-        let mut wait = conn.wait_until(Conn::Closing);
+        let mut wait = std::pin::pin!(conn.wait_until(Conn::Closing));
         assert!(poll_once(&mut wait).is_pending());
         let a = {
             let conn = conn.clone();
@@ -93,7 +93,7 @@ fn racing_setters_and_a_transient_state() {
 fn a_state_left_by_another_thread() {
     loom::model(|| {
         let conn = Arc::new(Observable::new(Conn::Connected));
-        let mut wait = conn.wait_until(Conn::Closing);
+        let mut wait = std::pin::pin!(conn.wait_until(Conn::Closing));
         assert!(poll_once(&mut wait).is_pending());
         let enter = {
             let conn = conn.clone();
@@ -129,7 +129,7 @@ fn entries_before_registration_are_not_reported() {
             })
         };
         let before = conn.version();
-        let mut wait = conn.wait_for_next(|s| s == Conn::Closing);
+        let mut wait = std::pin::pin!(conn.wait_for_next(|s| s == Conn::Closing));
         let first = poll_once(&mut wait);
         let after = conn.version();
         setter.join().unwrap();
@@ -191,7 +191,7 @@ fn a_dropped_wait_steals_no_wakeup() {
         let dropper = {
             let conn = conn.clone();
             thread::spawn(move || {
-                let mut doomed = conn.wait_until(Conn::Closed);
+                let mut doomed = Box::pin(conn.wait_until(Conn::Closed));
                 let _ = poll_once(&mut doomed);
                 drop(doomed);
             })
@@ -215,7 +215,7 @@ fn a_dropped_wait_steals_no_wakeup() {
 fn changed_races_setters() {
     loom::model(|| {
         let n = Arc::new(Observable::new(0u32));
-        let mut changed = n.changed();
+        let mut changed = std::pin::pin!(n.changed());
         assert!(poll_once(&mut changed).is_pending());
         let setter = {
             let n = n.clone();
@@ -273,7 +273,7 @@ fn history_writer_and_reader_on_the_same_slot() {
 fn exact_integer_wait_with_history() {
     loom::model(|| {
         let n: Arc<Observable<u32, 4>> = Arc::new(Observable::with_history(0));
-        let mut wait = n.wait_for(|v| v == 1);
+        let mut wait = std::pin::pin!(n.wait_for(|v| v == 1));
         assert!(poll_once(&mut wait).is_pending());
         let enter = {
             let n = n.clone();

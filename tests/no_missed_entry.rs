@@ -14,7 +14,7 @@ use stateword::Observable;
 fn a_back_to_back_transient_state_is_still_seen() {
     let conn = Observable::new(Conn::Connected);
     block_on(async {
-        let mut drain = conn.wait_for(|s| s == Conn::Closing);
+        let mut drain = std::pin::pin!(conn.wait_for(|s| s == Conn::Closing));
         register(&mut drain).await;
         conn.set(Conn::Closing);
         conn.set(Conn::Closed);
@@ -26,7 +26,8 @@ fn a_back_to_back_transient_state_is_still_seen() {
 fn the_wait_returns_the_matched_value_not_the_current_one() {
     let conn = Observable::new(Conn::Connected);
     block_on(async {
-        let mut ending = conn.wait_for(|s| matches!(s, Conn::Closing | Conn::Closed));
+        let mut ending =
+            std::pin::pin!(conn.wait_for(|s| matches!(s, Conn::Closing | Conn::Closed)));
         register(&mut ending).await;
         conn.set(Conn::Closing);
         conn.set(Conn::Closed);
@@ -41,7 +42,7 @@ fn the_wait_returns_the_matched_value_not_the_current_one() {
 fn the_latest_of_several_entries_of_the_same_variant_still_counts() {
     let conn = Observable::new(Conn::Connected);
     block_on(async {
-        let mut w = conn.wait_until(Conn::Closing);
+        let mut w = std::pin::pin!(conn.wait_until(Conn::Closing));
         register(&mut w).await;
         for _ in 0..3 {
             conn.set(Conn::Closing);
@@ -58,9 +59,9 @@ fn entries_completed_before_registration_are_not_reported() {
     conn.set(Conn::Closing);
     conn.set(Conn::Connected);
     block_on(async {
-        let mut next = conn.wait_for_next(|s| s == Conn::Closing);
+        let mut next = std::pin::pin!(conn.wait_for_next(|s| s == Conn::Closing));
         register(&mut next).await;
-        let mut level = conn.wait_for(|s| s == Conn::Closing);
+        let mut level = std::pin::pin!(conn.wait_for(|s| s == Conn::Closing));
         register(&mut level).await;
         // Another waiter makes setters write the ledger; unrelated transitions
         // must not make the old Closing entry look new.
@@ -85,7 +86,7 @@ fn entries_completed_before_registration_are_not_reported() {
 fn wait_for_next_ignores_the_current_value() {
     let conn = Observable::new(Conn::Connected);
     block_on(async {
-        let mut next = conn.wait_for_next(|s| s == Conn::Connected);
+        let mut next = std::pin::pin!(conn.wait_for_next(|s| s == Conn::Connected));
         register(&mut next).await;
         conn.set(Conn::Disconnected);
         assert!(poll_once(&mut next).await.is_none());
@@ -100,8 +101,8 @@ fn transient_states_of_bool_and_option_are_seen() {
     let flag = Observable::new(false);
     let slot = Observable::new(Some(Conn::Connected));
     block_on(async {
-        let mut pulse = flag.wait_until(true);
-        let mut gap = slot.wait_for(|s| s.is_none());
+        let mut pulse = std::pin::pin!(flag.wait_until(true));
+        let mut gap = std::pin::pin!(slot.wait_for(|s| s.is_none()));
         register(&mut pulse).await;
         register(&mut gap).await;
         flag.set(true);
@@ -136,7 +137,7 @@ fn hundreds_of_waiters_and_racing_setter_threads_miss_nothing() {
             for _ in 0..WAITERS {
                 let (conn, armed) = (conn.clone(), armed.clone());
                 tasks.push(tokio::spawn(async move {
-                    let mut w = conn.wait_until(Conn::Closing);
+                    let mut w = std::pin::pin!(conn.wait_until(Conn::Closing));
                     register(&mut w).await;
                     armed.update(|n| Some(n + 1)).unwrap();
                     w.await

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{leak, register, within, Conn, Runtime};
+use common::{leak, register, within, BlockFor, Conn, Runtime};
 use stateword::Observable;
 
 /// Many tasks park on different conditions; a setter thread then walks the
@@ -23,25 +23,25 @@ fn every_parked_task_is_woken<R: Runtime>(rt: R) {
                 tasks.push(rt.spawn(async move {
                     match i % 4 {
                         0 => {
-                            let mut w = conn.wait_until(Conn::Closed);
+                            let mut w = std::pin::pin!(conn.wait_until(Conn::Closed));
                             register(&mut w).await;
                             armed.update(|n| Some(n + 1)).unwrap();
                             assert_eq!(w.await, Conn::Closed);
                         }
                         1 => {
-                            let mut w = conn.wait_for(|s| s == Conn::Connected);
+                            let mut w = std::pin::pin!(conn.wait_for(|s| s == Conn::Connected));
                             register(&mut w).await;
                             armed.update(|n| Some(n + 1)).unwrap();
                             assert_eq!(w.await, Conn::Connected);
                         }
                         2 => {
-                            let mut w = conn.changed();
+                            let mut w = std::pin::pin!(conn.changed());
                             register(&mut w).await;
                             armed.update(|n| Some(n + 1)).unwrap();
                             w.await;
                         }
                         _ => {
-                            let mut w = conn.wait_for_next(|s| s == Conn::Closing);
+                            let mut w = std::pin::pin!(conn.wait_for_next(|s| s == Conn::Closing));
                             register(&mut w).await;
                             armed.update(|n| Some(n + 1)).unwrap();
                             assert_eq!(w.await, Conn::Closing);
@@ -50,7 +50,7 @@ fn every_parked_task_is_woken<R: Runtime>(rt: R) {
                 }));
             }
             let setter = std::thread::spawn(move || {
-                armed.wait_for_blocking(|n| n == TASKS);
+                armed.block_for(|n| n == TASKS);
                 for s in [
                     Conn::Connecting,
                     Conn::Connected,
@@ -80,7 +80,7 @@ fn registration_races_a_setter<R: Runtime>(rt: R) {
                 for r in 1..=ROUNDS {
                     // Wait until the task asked for round r, then set it at
                     // once: the set races the task's first poll.
-                    ack.wait_for_blocking(|a| a == r);
+                    ack.block_for(|a| a == r);
                     round.set(r);
                 }
             });
@@ -110,7 +110,7 @@ fn connection_lifecycle<R: Runtime>(rt: R) {
         rt.block_on(async move {
             let drain = rt.spawn(async move {
                 for _ in 0..ROUNDS {
-                    let mut closing = conn.wait_for_next(|s| s == Conn::Closing);
+                    let mut closing = std::pin::pin!(conn.wait_for_next(|s| s == Conn::Closing));
                     register(&mut closing).await;
                     armed.update(|n| Some(n + 1)).unwrap();
                     assert_eq!(closing.await, Conn::Closing);
@@ -119,7 +119,7 @@ fn connection_lifecycle<R: Runtime>(rt: R) {
             });
             let serve = rt.spawn(async move {
                 for _ in 0..ROUNDS {
-                    let mut up = conn.wait_for_next(|s| s == Conn::Connected);
+                    let mut up = std::pin::pin!(conn.wait_for_next(|s| s == Conn::Connected));
                     register(&mut up).await;
                     armed.update(|n| Some(n + 1)).unwrap();
                     up.await;
@@ -128,13 +128,13 @@ fn connection_lifecycle<R: Runtime>(rt: R) {
             });
             let driver = std::thread::spawn(move || {
                 for round in 1..=ROUNDS {
-                    armed.wait_for_blocking(|n| n >= 2 * round);
+                    armed.block_for(|n| n >= 2 * round);
                     conn.set(Conn::Connecting);
                     conn.set(Conn::Connected);
                     conn.set(Conn::Closing);
                     conn.set(Conn::Closed);
-                    drained.wait_for_blocking(|n| n >= round);
-                    served.wait_for_blocking(|n| n >= round);
+                    drained.block_for(|n| n >= round);
+                    served.block_for(|n| n >= round);
                     conn.set(Conn::Disconnected);
                 }
             });
@@ -155,9 +155,9 @@ fn threads_with_blocking_waits() {
     within(Duration::from_secs(30), "threads", || {
         let waiter = std::thread::spawn(|| {
             READY.set(true);
-            CONN.wait_for_blocking(|s| s == Conn::Closed)
+            CONN.block_for(|s| s == Conn::Closed)
         });
-        READY.wait_for_blocking(|ready| ready);
+        READY.block_for(|ready| ready);
         CONN.set(Conn::Connected);
         CONN.set(Conn::Closed);
         assert_eq!(waiter.join().unwrap(), Conn::Closed);

@@ -136,9 +136,13 @@ fn dropping_a_subscriber_or_its_futures_leaves_nothing_registered() {
     n.set(1);
     assert_eq!(block_on(sub.next_transition()).unwrap().version, 1);
     // As a stream, registered between items, then dropped.
-    let mut stream = Probe::new(Box::pin(sub.next()));
-    assert!(stream.poll().is_pending());
-    drop(stream);
+    {
+        let mut transitions = Box::pin(sub.transitions());
+        let mut stream = Probe::new(transitions.next());
+        assert!(stream.poll().is_pending());
+        assert_eq!(n.waiter_count(), 1);
+    }
+    assert_eq!(n.waiter_count(), 0);
     drop(sub);
     assert_eq!(n.waiter_count(), 0);
 }
@@ -146,16 +150,23 @@ fn dropping_a_subscriber_or_its_futures_leaves_nothing_registered() {
 #[test]
 fn subscribers_are_streams() {
     let conn: Observable<Conn, 8> = Observable::with_history(Conn::Disconnected);
-    let transitions = conn.subscribe();
-    let values = conn.subscribe().into_changes();
+    let mut a = conn.subscribe();
+    let mut b = conn.subscribe();
     conn.set(Conn::Connecting);
     conn.set(Conn::Connected);
     block_on(async {
-        let got: Vec<_> = transitions.take(2).map(|t| t.unwrap().to).collect().await;
+        let got: Vec<_> = a
+            .transitions()
+            .take(2)
+            .map(|t| t.unwrap().to)
+            .collect()
+            .await;
         assert_eq!(got, [Conn::Connecting, Conn::Connected]);
-        let mut values = values;
+        let mut values = std::pin::pin!(b.changes());
         assert_eq!(values.next().await, Some(Conn::Connected));
     });
+    // The streams moved the cursors they borrowed.
+    assert_eq!((a.version(), b.version()), (2, 2));
 }
 
 #[test]
@@ -282,7 +293,12 @@ fn subscribers_in_static_tasks<R: Runtime>(rt: R) {
                 assert_eq!(on_static.version(), start + 3);
             });
             let b = rt.spawn(async move {
-                let seen: Vec<u8> = (&mut owned).take(3).map(|t| t.unwrap().to).collect().await;
+                let seen: Vec<u8> = owned
+                    .transitions()
+                    .take(3)
+                    .map(|t| t.unwrap().to)
+                    .collect()
+                    .await;
                 assert_eq!(seen, [1, 2, 3]);
             });
             let setter = std::thread::spawn(move || {

@@ -207,3 +207,16 @@ where
         panic!("the wait completed on its first poll with {out:?}; it should have registered");
     }
 }
+
+/// Blocks the calling thread until `predicate` holds, through the async
+/// `wait_for` on a bare executor: the tests' thread handshake, on every
+/// backend (`wait_for_blocking` needs `std`, which picks event-listener).
+pub trait BlockFor<S> {
+    fn block_for(&self, predicate: impl FnMut(S) -> bool) -> S;
+}
+
+impl<S: State, const HISTORY: usize> BlockFor<S> for Observable<S, HISTORY> {
+    fn block_for(&self, predicate: impl FnMut(S) -> bool) -> S {
+        futures_lite::future::block_on(self.wait_for(predicate))
+    }
+}

@@ -15,29 +15,43 @@ impl Wake for CountingWaker {
     }
 }
 
-/// A hand-polled future and the number of times its waker was woken.
+/// A hand-polled future (pinned on the heap: the wait futures are `!Unpin`)
+/// and the number of times its waker was woken.
 pub struct Probe<F> {
-    pub future: F,
+    pub future: Pin<Box<F>>,
     counter: Arc<CountingWaker>,
     waker: Waker,
 }
 
-impl<F: Future + Unpin> Probe<F> {
+impl<F: Future> Probe<F> {
     pub fn new(future: F) -> Self {
         let counter = Arc::new(CountingWaker::default());
         let waker = Waker::from(counter.clone());
         Probe {
-            future,
+            future: Box::pin(future),
             counter,
             waker,
         }
     }
 
     pub fn poll(&mut self) -> Poll<F::Output> {
-        Pin::new(&mut self.future).poll(&mut Context::from_waker(&self.waker))
+        self.future
+            .as_mut()
+            .poll(&mut Context::from_waker(&self.waker))
     }
 
     pub fn wakes(&self) -> usize {
         self.counter.0.load(Ordering::SeqCst)
     }
+}
+
+/// A waker that does nothing and allocates nothing.
+pub fn noop() -> &'static Waker {
+    use std::task::{RawWaker, RawWakerVTable};
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
+    const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
+    // SAFETY: every vtable function ignores the (null) data pointer, and
+    // cloning returns the same waker.
+    static NOOP: Waker = unsafe { Waker::from_raw(RAW) };
+    &NOOP
 }

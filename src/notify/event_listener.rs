@@ -1,0 +1,115 @@
+//! The notify list on `event-listener`: an `Event`, and an `EventListener`
+//! (a heap entry) per listening waiter. Blocking waits need this backend:
+//! `std` turns it on.
+
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomPinned;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use event_listener::{Event, EventListener};
+
+/// An `Observable`'s list of listening waiters.
+pub(crate) struct NotifyList(Event);
+
+impl NotifyList {
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Self {
+        NotifyList(Event::new())
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
+        NotifyList(Event::new())
+    }
+
+    pub(crate) fn notify_all(&self) {
+        self.0.notify(usize::MAX);
+    }
+}
+
+impl fmt::Debug for NotifyList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NotifyList(event-listener)")
+    }
+}
+
+/// One waiter's place in a [`NotifyList`].
+pub(crate) struct Listener<'a> {
+    listener: Option<EventListener>,
+    /// The heap-free backend's listener is `!Unpin`; this one matches it so
+    /// that no public type's auto traits depend on the backend.
+    _pinned: PhantomPinned,
+    _list: core::marker::PhantomData<&'a NotifyList>,
+}
+
+impl<'a> Listener<'a> {
+    pub(crate) const fn new() -> Self {
+        Listener {
+            listener: None,
+            _pinned: PhantomPinned,
+            _list: core::marker::PhantomData,
+        }
+    }
+
+    fn inner(self: Pin<&mut Self>) -> &mut Option<EventListener> {
+        // SAFETY: nothing here is structurally pinned: `EventListener` is
+        // `Unpin` (it boxes its entry), and the `PhantomPinned` marker holds
+        // no data. Handing out `&mut` to the option moves nothing pinned.
+        unsafe { &mut self.get_unchecked_mut().listener }
+    }
+
+    pub(crate) fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    pub(crate) fn listen(self: Pin<&mut Self>, list: &'a NotifyList) {
+        *self.inner() = Some(list.0.listen());
+    }
+
+    pub(crate) fn poll_notified(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let slot = self.inner();
+        let Some(listener) = slot else {
+            return Poll::Ready(());
+        };
+        match Pin::new(listener).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                *slot = None;
+                Poll::Ready(())
+            }
+        }
+    }
+
+    pub(crate) fn stop(self: Pin<&mut Self>) {
+        *self.inner() = None;
+    }
+
+    /// Blocks the thread until notified: `false` if `deadline` passed first.
+    #[cfg(all(feature = "std", not(loom)))]
+    pub(crate) fn wait_blocking(
+        self: Pin<&mut Self>,
+        deadline: Option<std::time::Instant>,
+    ) -> bool {
+        use event_listener::Listener as _;
+        let Some(listener) = self.inner().take() else {
+            return true;
+        };
+        match deadline {
+            None => {
+                listener.wait();
+                true
+            }
+            Some(deadline) => listener.wait_deadline(deadline).is_some(),
+        }
+    }
+}
+
+impl fmt::Debug for Listener<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listener")
+            .field("listening", &self.is_listening())
+            .finish()
+    }
+}

@@ -1,0 +1,105 @@
+//! The heap-free notify list: `maitake_sync::WaitQueue`, an intrusive list
+//! whose nodes live inside the pinned wait futures, so a wait allocates
+//! nothing. Chosen over a hand-written list because it is maintained,
+//! `no_std`, loom-tested upstream and takes a critical section with its
+//! `critical-section` feature (turned on by ours).
+//!
+//! `listen` only creates the node: a `maitake_sync::wait_queue::Wait`
+//! remembers how many `wake_all`s the queue had seen when it was created
+//! (a SeqCst load) and completes once that count moved, even before its
+//! first poll links it into the list. That is the "every notify after listen
+//! is seen" this seam promises, without taking the list's lock to listen.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use maitake_sync::wait_queue::Wait;
+use maitake_sync::WaitQueue;
+
+/// An `Observable`'s list of listening waiters.
+pub(crate) struct NotifyList(WaitQueue);
+
+impl NotifyList {
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Self {
+        NotifyList(WaitQueue::new())
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
+        NotifyList(WaitQueue::new())
+    }
+
+    pub(crate) fn notify_all(&self) {
+        self.0.wake_all();
+    }
+}
+
+impl fmt::Debug for NotifyList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NotifyList(maitake-sync)")
+    }
+}
+
+/// One waiter's node, pinned inside its wait future.
+pub(crate) struct Listener<'a> {
+    wait: Option<Wait<'a>>,
+}
+
+// SAFETY: `Sync` lets `&Listener` cross threads; through `&Listener` the
+// crate only calls `is_listening`, which reads the `Option` discriminant and
+// never the node (an `UnsafeCell` that only the queue, under its lock, and
+// the pinned owner through `&mut` touch). So sharing `&Listener` shares
+// nothing that is unsynchronised. (`Send` is automatic.)
+unsafe impl Sync for Listener<'_> {}
+
+impl<'a> Listener<'a> {
+    pub(crate) const fn new() -> Self {
+        Listener { wait: None }
+    }
+
+    fn wait(self: Pin<&mut Self>) -> Pin<&mut Option<Wait<'a>>> {
+        // SAFETY: structural pinning of the only field: `Listener` has no
+        // `Drop` impl, is not `Unpin` while `Wait` is not, and never moves
+        // `wait` out; it is only replaced through `Pin::set`, which drops the
+        // old node in place (unlinking it) first.
+        unsafe { self.map_unchecked_mut(|listener| &mut listener.wait) }
+    }
+
+    pub(crate) fn is_listening(&self) -> bool {
+        self.wait.is_some()
+    }
+
+    pub(crate) fn listen(self: Pin<&mut Self>, list: &'a NotifyList) {
+        self.wait().set(Some(list.0.wait()));
+    }
+
+    pub(crate) fn poll_notified(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut slot = self.wait();
+        let Some(wait) = slot.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        match wait.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            // `Err(Closed)` cannot happen: the crate never closes the queue.
+            Poll::Ready(_) => {
+                slot.set(None);
+                Poll::Ready(())
+            }
+        }
+    }
+
+    pub(crate) fn stop(self: Pin<&mut Self>) {
+        self.wait().set(None);
+    }
+}
+
+impl fmt::Debug for Listener<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listener")
+            .field("listening", &self.is_listening())
+            .finish()
+    }
+}
