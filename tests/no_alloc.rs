@@ -107,7 +107,8 @@ fn waiting_allocates_nothing_on_the_heap_free_backend() {
 
     let conn = Observable::new(Conn::Disconnected);
     let n = Observable::new(0u32);
-    let mut cx = Context::from_waker(common::waker::noop());
+    let waker = common::waker::noop();
+    let mut cx = Context::from_waker(&waker);
     let allocated = allocations_in(|| {
         let mut first = pin!(conn.wait_until(Conn::Closing));
         let mut second = pin!(conn.wait_for_next(|s| s == Conn::Closed));

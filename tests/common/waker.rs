@@ -46,12 +46,11 @@ impl<F: Future> Probe<F> {
 }
 
 /// A waker that does nothing and allocates nothing.
-pub fn noop() -> &'static Waker {
+pub fn noop() -> Waker {
     use std::task::{RawWaker, RawWakerVTable};
     const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
     const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
     // SAFETY: every vtable function ignores the (null) data pointer, and
     // cloning returns the same waker.
-    static NOOP: Waker = unsafe { Waker::from_raw(RAW) };
-    &NOOP
+    unsafe { Waker::from_raw(RAW) }
 }
