@@ -97,13 +97,22 @@ boot() {
 }
 
 # --- the test programs on each machine ---------------------------------------
+# The default build: stateword's heap-free backend and no #[global_allocator]
+# at all, so linking proves nothing allocates (checked below too).
 for target in thumbv7m-none-eabi thumbv6m-none-eabi thumbv7em-none-eabihf; do
-    log "build $target"
+    log "build $target (heap-free, no allocator)"
     fw_cargo build --target "$target" --bins
     log "boot $target ($(machine_args "$target"))"
     for bin in embassy bare; do
         boot "$target" "$bin" pass
     done
+done
+
+# The event-listener backend with its checked heap, on one machine.
+log "build thumbv7em-none-eabihf --features heap (event-listener backend)"
+fw_cargo build --target thumbv7em-none-eabihf --bins --features heap
+for bin in embassy bare; do
+    boot thumbv7em-none-eabihf "$bin" pass
 done
 
 log "build riscv32imc-unknown-none-elf (no-embassy program; build only)"
@@ -115,7 +124,8 @@ fi
 # --- broken builds must fail -------------------------------------------------
 # Each feature breaks the test on purpose (a state the handler never sets, a
 # level-triggered wait that misses the transient, an allocation in the
-# handler); the firmware must notice and exit non-zero by itself.
+# handler, which needs `--features heap`); the firmware must notice and exit
+# non-zero by itself.
 if [ "${FIRMWARE_NEGATIVE:-1}" = 1 ]; then
     for feature in broken-never-set broken-level-wait broken-isr-alloc; do
         log "broken build ($feature) must fail"
@@ -124,6 +134,19 @@ if [ "${FIRMWARE_NEGATIVE:-1}" = 1 ]; then
             boot thumbv7m-none-eabi "$bin" fail
         done
     done
+    # Without a heap, an allocation anywhere must stop the link.
+    log "broken build (broken-link-alloc: an allocation, no allocator) must not link"
+    if out="$(fw_cargo build --target thumbv7m-none-eabi --bin bare --features broken-link-alloc 2>&1)"; then
+        echo "  NOT OK: an allocating heap-free program linked"
+        failed=$((failed + 1))
+    elif grep -q "no global memory allocator" <<<"$out"; then
+        echo "  ok: the link failed for want of a global allocator"
+        passed=$((passed + 1))
+    else
+        printf '%s\n' "$out" | tail -n 20
+        echo "  NOT OK: the build failed, but not for want of an allocator"
+        failed=$((failed + 1))
+    fi
     # Leave the normal thumbv7m programs in place for whoever looks next.
     fw_cargo build --target thumbv7m-none-eabi --bins
 fi

@@ -4,8 +4,9 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-// `Arc`, for subscribers that own their observable.
-#[cfg(target_has_atomic = "ptr")]
+// `Arc`, for subscribers that own their observable. Only with `alloc`: a
+// crate graph that links `alloc` at all must have a global allocator.
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;

@@ -16,14 +16,14 @@ use crate::state::State;
 use crate::sync::{Ordering, Word};
 use crate::word::Layout;
 
-#[cfg(target_has_atomic = "ptr")]
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 use alloc::sync::Arc;
 
 /// Where a subscriber's observable lives: borrowed (a `static`, or a local
 /// that outlives the subscriber) or shared through an `Arc`.
 enum Source<'a, S: State, const HISTORY: usize> {
     Borrowed(&'a Observable<S, HISTORY>),
-    #[cfg(target_has_atomic = "ptr")]
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
     Shared(Arc<Observable<S, HISTORY>>),
 }
 
@@ -31,7 +31,7 @@ impl<S: State, const HISTORY: usize> Source<'_, S, HISTORY> {
     fn get(&self) -> &Observable<S, HISTORY> {
         match self {
             Source::Borrowed(observable) => observable,
-            #[cfg(target_has_atomic = "ptr")]
+            #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
             Source::Shared(observable) => observable,
         }
     }
@@ -115,7 +115,8 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// n.set(5);
     /// assert_eq!(task.join().unwrap(), 5);
     /// ```
-    #[cfg(target_has_atomic = "ptr")]
+    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub fn subscribe_owned(self: Arc<Self>) -> Subscriber<'static, S, HISTORY> {
         Subscriber::new(Source::Shared(self))
     }

@@ -1,6 +1,7 @@
 //! Support shared by the firmware test programs in `src/bin/`: the state
-//! type, a global allocator that fails the run if an interrupt handler
-//! allocates, a bare `block_on`, and the few things that differ between
+//! type, the memory report (no allocator by default; with `--features heap`
+//! a global allocator that fails the run if an interrupt handler allocates),
+//! a bare `block_on`, and the few things that differ between
 //! Cortex-M and RISC-V (handler-mode test, pending the driver interrupt,
 //! sleeping, semihosting exit).
 //!
@@ -10,9 +11,12 @@
 //! around QEMU in `.ci/firmware.sh`.
 #![no_std]
 
+#[cfg(feature = "heap")]
 extern crate alloc;
 
+#[cfg(feature = "heap")]
 pub mod heap;
+pub mod memory;
 pub mod platform;
 
 use core::future::Future;
