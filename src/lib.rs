@@ -60,7 +60,8 @@ pub mod guide {
     pub mod from_asyncio {
         #![doc = include_str!("../docs/from-asyncio.md")]
     }
-    /// Choosing features: std, no_std, portable-atomic, critical-section.
+    /// Choosing features: std, no_std, the notify backend, portable-atomic,
+    /// critical-section.
     pub mod choosing_features {
         #![doc = include_str!("../docs/choosing-features.md")]
     }

@@ -174,3 +174,45 @@ fn polling_a_completed_wait_panics_with_a_message() {
     assert_eq!(block_on(poll_once(&mut w)), Some(1));
     let _ = block_on(poll_once(&mut w));
 }
+
+/// The auto traits of the public types do not depend on the notify backend:
+/// wait futures and streams are `Send + Sync` and `!Unpin` (the heap-free
+/// backend keeps its list node inside them), a `Subscriber` is a plain
+/// cursor, `Send + Sync + Unpin`. This file runs on both backends in CI.
+#[test]
+fn auto_traits_are_the_same_on_every_backend() {
+    use stateword::{Changed, Changes, NextTransition, Subscriber, SubscriberChanged};
+    use stateword::{Transitions, WaitFor, WaitUntil};
+
+    fn send_sync<T: Send + Sync>() {}
+    fn unpin<T: Unpin>() {}
+    /// Compiles only for `!Unpin` types: for an `Unpin` type both impls
+    /// apply and the call is ambiguous (the usual negative-bound trick).
+    trait AmbiguousIfUnpin<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfUnpin<()> for T {}
+    impl<T: ?Sized + Unpin> AmbiguousIfUnpin<u8> for T {}
+    fn not_unpin<T: AmbiguousIfUnpin<A>, A>() {
+        T::check()
+    }
+
+    type Pred = fn(Conn) -> bool;
+    send_sync::<WaitFor<'static, Conn, Pred>>();
+    send_sync::<WaitUntil<'static, Conn>>();
+    send_sync::<Changed<'static, Conn>>();
+    send_sync::<SubscriberChanged<'static, 'static, Conn, 4>>();
+    send_sync::<NextTransition<'static, 'static, Conn, 4>>();
+    send_sync::<Changes<'static, 'static, Conn, 4>>();
+    send_sync::<Transitions<'static, 'static, Conn, 4>>();
+    send_sync::<Subscriber<'static, Conn, 4>>();
+    send_sync::<Observable<Conn, 4>>();
+    unpin::<Subscriber<'static, Conn, 4>>();
+    not_unpin::<WaitFor<'static, Conn, Pred>, _>();
+    not_unpin::<WaitUntil<'static, Conn>, _>();
+    not_unpin::<Changed<'static, Conn>, _>();
+    not_unpin::<SubscriberChanged<'static, 'static, Conn, 4>, _>();
+    not_unpin::<NextTransition<'static, 'static, Conn, 4>, _>();
+    not_unpin::<Changes<'static, 'static, Conn, 4>, _>();
+    not_unpin::<Transitions<'static, 'static, Conn, 4>, _>();
+}

@@ -37,6 +37,17 @@ pub enum Mode {
     Stopped,
 }
 
+/// The design's connection lifecycle, for reporting
+/// `size_of::<Observable<Conn>>()` on each target and backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, stateword::State)]
+pub enum Conn {
+    Disconnected,
+    Connecting,
+    Connected,
+    Closing,
+    Closed,
+}
+
 /// Prints a line to the host through semihosting (no allocation).
 #[macro_export]
 macro_rules! report {

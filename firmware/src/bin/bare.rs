@@ -204,11 +204,12 @@ fn main() -> ! {
     let memory = memory::finish(1);
     report!(
         "PASS bare block_on: {} rounds x 5 waits, every transient seen; {} driver steps ran inside a wait's poll; \
-         MODE version {} ({} B static); {}",
+         MODE version {} ({} B static, Observable<Conn> {} B); {}",
         ROUNDS,
         MID_POLL_STEPS.load(Ordering::Relaxed),
         MODE.version(),
         core::mem::size_of_val(&MODE),
+        core::mem::size_of::<Observable<stateword_firmware::Conn>>(),
         memory
     );
     platform::exit(true)
