@@ -103,7 +103,7 @@ for target in thumbv7m-none-eabi thumbv6m-none-eabi thumbv7em-none-eabihf; do
     log "build $target (heap-free, no allocator)"
     fw_cargo build --target "$target" --bins
     log "boot $target ($(machine_args "$target"))"
-    for bin in embassy bare; do
+    for bin in embassy bare connection; do
         boot "$target" "$bin" pass
     done
 done

@@ -57,6 +57,28 @@ fn set_races_the_first_poll() {
     });
 }
 
+/// A non-matching transition lands while the first poll registers, arms and
+/// listens, and the matching one after the waiter parked: it must still be
+/// woken. This is the model for the listen-then-arm order in `park::park`:
+/// a listener created after arming misses the first setter's notify, and
+/// that setter cleared `ARMED`, so the second one skips notifying.
+#[test]
+fn a_matching_set_after_a_non_matching_one_races_parking() {
+    loom::model(|| {
+        let conn = Arc::new(Observable::new(Conn::Connected));
+        let setter = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                conn.set(Conn::Closing);
+                conn.set(Conn::Closed);
+            })
+        };
+        assert_eq!(block_on(conn.wait_until(Conn::Closed)), Conn::Closed);
+        setter.join().unwrap();
+        assert_eq!(conn.waiter_count(), 0);
+    });
+}
+
 /// A transient state set by one thread while another thread sets something
 /// else: the waiter must complete with the transient state, whichever order
 /// the setters' ledger writes and notifications land in.

@@ -67,9 +67,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let waker = Waker::from(Arc::new(CountingWaker::default()));
     let mut waits: Vec<_> = ALL
         .iter()
-        .map(|&s| (s, conn.wait_for_next(move |c| c == s)))
+        .map(|&s| (s, Box::pin(conn.wait_for_next(move |c| c == s))))
         .collect();
-    let mut changed = conn.changed();
+    // Boxed: the wait futures are `!Unpin`, and these are moved around.
+    let mut changed = Box::pin(conn.changed());
     for (_, w) in &mut waits {
         assert!(poll(w, &waker).is_pending());
     }
