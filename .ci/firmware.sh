@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Firmware tests (issue 5): builds the `firmware/` crate for three Cortex-M
-# targets and boots each program under qemu-system-arm; builds the no-embassy
-# program for riscv32imc; then checks that deliberately broken builds fail.
+# Firmware tests (issues 5 and 9): builds the `firmware/` crate for three
+# Cortex-M targets on stateword's heap-free backend with no global allocator,
+# and boots each program under qemu-system-arm; boots the event-listener
+# build (`--features heap`) on one; builds the no-embassy program for
+# riscv32imc; then checks that deliberately broken builds fail (or, for an
+# allocation without a heap, do not link).
 # Each QEMU run must exit 0 through semihosting (and print PASS); any other
 # status, a missing PASS, or a hang past the timeout fails this script.
 #
