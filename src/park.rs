@@ -66,7 +66,7 @@ impl Registration {
 
 /// After a failed check: `Ready` means "check again", `Pending` means the
 /// task will be woken by the next notify.
-pub(crate) fn park<'a, S: State, const N: usize>(
+fn park<'a, S: State, const N: usize>(
     observable: &'a Observable<S, N>,
     mut listener: Pin<&mut Listener<'a>>,
     cx: &mut Context<'_>,
@@ -77,6 +77,26 @@ pub(crate) fn park<'a, S: State, const N: usize>(
     listener.as_mut().listen(&observable.notify);
     arm(observable);
     Poll::Ready(())
+}
+
+/// The async driver of every wait: check, listen, re-check, park, until
+/// `check` finds something. `check` also forgets the registration when it
+/// does; the listener is stopped here.
+pub(crate) fn poll_until<'a, S: State, const N: usize, T>(
+    observable: &'a Observable<S, N>,
+    mut listener: Pin<&mut Listener<'a>>,
+    cx: &mut Context<'_>,
+    mut check: impl FnMut() -> Option<T>,
+) -> Poll<T> {
+    loop {
+        if let Some(found) = check() {
+            listener.stop();
+            return Poll::Ready(found);
+        }
+        if park(observable, listener.as_mut(), cx).is_pending() {
+            return Poll::Pending;
+        }
+    }
 }
 
 /// The blocking form of [`park`]: returns `false` if `deadline` passed

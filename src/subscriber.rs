@@ -403,20 +403,16 @@ impl<'s, S: State, const HISTORY: usize> Following<'s, S, HISTORY> {
         // SAFETY: `listener` is structurally pinned and `follow` is not:
         // `Following` has no `Drop` impl, is `!Unpin` through `Listener`, and
         // never moves `listener` out of a pinned `Following`.
-        let (follow, mut listener) = unsafe {
+        let (follow, listener) = unsafe {
             let this = self.get_unchecked_mut();
             (&mut this.follow, Pin::new_unchecked(&mut this.listener))
         };
-        loop {
-            if let Some(found) = check(follow) {
-                follow.registration.unregister(follow.observable);
-                listener.stop();
-                return Poll::Ready(found);
-            }
-            if park::park(follow.observable, listener.as_mut(), cx).is_pending() {
-                return Poll::Pending;
-            }
-        }
+        let observable = follow.observable;
+        park::poll_until(observable, listener, cx, || {
+            let found = check(follow)?;
+            follow.registration.unregister(observable);
+            Some(found)
+        })
     }
 }
 

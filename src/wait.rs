@@ -148,16 +148,9 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Wait<'a, S, P, HISTORY> 
 
     /// The async driver: check, listen, re-check, park.
     pub(crate) fn poll_wait(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
-        let (check, mut listener) = self.project();
-        loop {
-            if let Some(value) = check.check() {
-                listener.stop();
-                return Poll::Ready(value);
-            }
-            if park::park(check.observable, listener.as_mut(), cx).is_pending() {
-                return Poll::Pending;
-            }
-        }
+        let (check, listener) = self.project();
+        let observable = check.observable;
+        park::poll_until(observable, listener, cx, || check.check())
     }
 
     /// The blocking driver: as `poll_wait`, parking the thread instead.

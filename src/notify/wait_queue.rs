@@ -4,11 +4,18 @@
 //! `no_std`, loom-tested upstream and takes a critical section with its
 //! `critical-section` feature (turned on by ours).
 //!
-//! `listen` only creates the node: a `maitake_sync::wait_queue::Wait`
-//! remembers how many `wake_all`s the queue had seen when it was created
-//! (a SeqCst load) and completes once that count moved, even before its
-//! first poll links it into the list. That is the "every notify after listen
-//! is seen" this seam promises, without taking the list's lock to listen.
+//! `listen` only creates the node. maitake documents that a `Wait` "is
+//! guaranteed to receive wakeups from calls to `wake_all()` as soon as it is
+//! created, even if it has not yet been polled": it records the queue's
+//! wake-all count when created (a SeqCst load) and completes once the count
+//! moved, even before its first poll links it into the list. That is the
+//! "every notify after listen is seen" this seam promises, without taking
+//! the list's lock to listen.
+//!
+//! Cancel path: dropping a `Wait` unlinks its node under the lock. The only
+//! wakeup a dropped node could swallow is a single `wake()`, which it would
+//! hand on; the crate only ever calls `wake_all()`, which wakes every node,
+//! so a dropped wait never takes anything another waiter needs.
 
 use core::fmt;
 use core::future::Future;
