@@ -147,7 +147,8 @@ fn connection_lifecycle<R: Runtime>(rt: R) {
 }
 on_every_runtime!(connection_lifecycle);
 
-/// Plain threads only: blocking waits on both sides.
+/// Plain threads only: blocking waits on both sides (`wait_for_blocking`
+/// with `std`; see `BlockFor`).
 #[test]
 fn threads_with_blocking_waits() {
     static CONN: Observable<Conn> = Observable::new(Conn::Disconnected);

@@ -10,7 +10,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{within, Conn, Runtime, ALL_CONN};
+use common::{within, BlockFor, Conn, Runtime, ALL_CONN};
 use stateword::Observable;
 
 const SETTERS: usize = 4;
@@ -78,12 +78,12 @@ fn stress<R: Runtime>(rt: R) {
                     for s in ALL_CONN {
                         shared.conn.set(s);
                     }
-                    // Polled, not waited on: this runs on both backends, and
-                    // blocking waits need `std` (the event-listener one).
-                    if shared.done.get() == TASKS {
+                    let all_done = shared
+                        .done
+                        .block_for_timeout(|n| n == TASKS, Duration::from_millis(1));
+                    if all_done.is_some() {
                         break;
                     }
-                    std::thread::sleep(Duration::from_millis(1));
                 }
             })
         };

@@ -208,15 +208,40 @@ where
     }
 }
 
-/// Blocks the calling thread until `predicate` holds, through the async
-/// `wait_for` on a bare executor: the tests' thread handshake, on every
-/// backend (`wait_for_blocking` needs `std`, which picks event-listener).
+/// The tests' thread handshakes, on every backend: with `std` (the
+/// event-listener backend) the crate's own blocking waits, so these tests
+/// exercise them; without it (the heap-free backend, no blocking waits) the
+/// async `wait_for` on a bare executor, raced against a timer for the
+/// timeout.
+#[allow(dead_code)] // not every test binary uses both
 pub trait BlockFor<S> {
     fn block_for(&self, predicate: impl FnMut(S) -> bool) -> S;
+    fn block_for_timeout(&self, predicate: impl FnMut(S) -> bool, timeout: Duration) -> Option<S>;
 }
 
 impl<S: State, const HISTORY: usize> BlockFor<S> for Observable<S, HISTORY> {
+    #[cfg(feature = "std")]
+    fn block_for(&self, predicate: impl FnMut(S) -> bool) -> S {
+        self.wait_for_blocking(predicate)
+    }
+
+    #[cfg(feature = "std")]
+    fn block_for_timeout(&self, predicate: impl FnMut(S) -> bool, timeout: Duration) -> Option<S> {
+        self.wait_for_timeout(predicate, timeout)
+    }
+
+    #[cfg(not(feature = "std"))]
     fn block_for(&self, predicate: impl FnMut(S) -> bool) -> S {
         futures_lite::future::block_on(self.wait_for(predicate))
+    }
+
+    #[cfg(not(feature = "std"))]
+    fn block_for_timeout(&self, predicate: impl FnMut(S) -> bool, timeout: Duration) -> Option<S> {
+        let wait = async { Some(self.wait_for(predicate).await) };
+        let timer = async {
+            smol::Timer::after(timeout).await;
+            None
+        };
+        futures_lite::future::block_on(futures_lite::future::or(wait, timer))
     }
 }
