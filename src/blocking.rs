@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::observable::Observable;
 use crate::state::State;
-use crate::wait::{Mode, Wait};
+use crate::wait::{Mode, StateCheck};
 
 impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// Blocks the current thread until the state satisfies `predicate`, with
@@ -24,7 +24,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// ```
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn wait_for_blocking(&self, predicate: impl FnMut(S) -> bool) -> S {
-        core::pin::pin!(Wait::new(self, predicate, Mode::Level))
+        core::pin::pin!(StateCheck::engine(self, predicate, Mode::Level))
             .wait_blocking(None)
             .expect("stateword: a wait without a deadline cannot time out")
     }
@@ -49,6 +49,6 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     ) -> Option<S> {
         // A timeout too large for `Instant` means "never".
         let deadline = Instant::now().checked_add(timeout);
-        core::pin::pin!(Wait::new(self, predicate, Mode::Level)).wait_blocking(deadline)
+        core::pin::pin!(StateCheck::engine(self, predicate, Mode::Level)).wait_blocking(deadline)
     }
 }

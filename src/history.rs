@@ -9,6 +9,12 @@
 //! | `to`   | `v`          | the value entered at version `v`  |
 //! | `from` | `v`          | the value left at version `v`     |
 //!
+//! Every cell starts as the initial value at tag 0, a word like any other
+//! (`word.rs`: every stored word decodes). A reader never takes it for a
+//! transition: it reads tag `v` only for `v` in `(cursor, current]`, so tag
+//! 0 only after the version wrapped, by when every slot has been written
+//! (the ring is at most half the version space).
+//!
 //! A setter writes `from`, then `to`, each only if the slot does not already
 //! hold a later transition (a setter delayed by `HISTORY` transitions must not
 //! overwrite newer data). A reader of transition `v` loads `to`: tag `v`
@@ -18,14 +24,14 @@
 //! for its notification, it does not spin.
 //!
 //! All accesses are SeqCst: a reader that registers after a setter's fast
-//! path skipped the notify must see that setter's slot writes (the
-//! store-buffer argument of `Observable::transition`, extended to the slot).
+//! path skipped the notify must see that setter's slot writes (S1 and W4 in
+//! `waiters.rs`).
 
 use core::fmt;
 
 use crate::state::State;
-use crate::sync::{AtomicWord, Ordering, Word};
-use crate::word::Layout;
+use crate::sync::{array_of, loom_const_fn, AtomicWord, Ordering, Word};
+use crate::word::{Layout, StateWord};
 
 /// One transition of an observable: `from → to`, the `version`-th.
 ///
@@ -74,33 +80,27 @@ impl std::error::Error for Lagged {}
 
 /// One transition's storage; see the module docs.
 #[derive(Debug)]
-pub(crate) struct Slot {
+pub(crate) struct TransitionSlot {
     to: AtomicWord,
     from: AtomicWord,
 }
 
-impl Slot {
-    /// A slot that holds no transition (tag 0: transitions start at 1).
-    #[cfg(not(loom))]
-    #[allow(clippy::declare_interior_mutable_const)] // a template copied into each ring
-    pub(crate) const EMPTY: Slot = Slot {
-        to: AtomicWord::new(0),
-        from: AtomicWord::new(0),
-    };
-
-    #[cfg(loom)]
-    pub(crate) fn empty() -> Slot {
-        Slot {
-            to: AtomicWord::new(0),
-            from: AtomicWord::new(0),
+impl TransitionSlot {
+    loom_const_fn! {
+        fn holding(word: Word) -> Self {
+            TransitionSlot {
+                to: AtomicWord::new(word),
+                from: AtomicWord::new(word),
+            }
         }
     }
 }
 
-/// Compile-time check of a ring's capacity.
-pub(crate) struct Capacity<S, const HISTORY: usize>(core::marker::PhantomData<S>);
+/// The ring of an `Observable<S, HISTORY>`: its capacity check and its
+/// construction.
+pub(crate) struct Ring<S, const HISTORY: usize>(core::marker::PhantomData<S>);
 
-impl<S: State, const HISTORY: usize> Capacity<S, HISTORY> {
+impl<S: State, const HISTORY: usize> Ring<S, HISTORY> {
     /// The slot of version `v` is `v % HISTORY`; when the version wraps to 0
     /// that index must not jump, so `HISTORY` divides the version space.
     pub(crate) const OK: () = assert!(
@@ -110,6 +110,22 @@ impl<S: State, const HISTORY: usize> Capacity<S, HISTORY> {
                     <= (1u64 << (crate::word::WORD_BITS - Layout::<S>::VALUE_BITS - 1))),
         "stateword: HISTORY must be 0 or a power of two, at most half the version space"
     );
+
+    loom_const_fn! {
+        /// A ring whose every cell holds `initial` at tag 0 (module docs).
+        pub(crate) fn seeded(initial: S) -> [TransitionSlot; HISTORY] {
+            #[allow(clippy::let_unit_value)]
+            let () = Self::OK;
+            let seed = Layout::<S>::pack(0, initial);
+            let mut ring = array_of![TransitionSlot::holding(0); TransitionSlot; HISTORY];
+            let mut i = 0;
+            while i < HISTORY {
+                ring[i] = TransitionSlot::holding(seed);
+                i += 1;
+            }
+            ring
+        }
+    }
 }
 
 /// What a reader found in the slot of the transition it wants.
@@ -124,11 +140,16 @@ pub(crate) enum Read<S> {
 
 /// Stores `word` (tagged with `version`) unless `cell` already holds a tag
 /// in `(version, current]`: a later transition's.
-fn store_unless_later<S: State>(cell: &AtomicWord, word: Word, version: Word, state: &AtomicWord) {
+fn store_unless_later<S: State>(
+    cell: &AtomicWord,
+    word: Word,
+    version: Word,
+    state: &StateWord<S>,
+) {
     let mut seen = cell.load(Ordering::SeqCst);
     loop {
         let tag = Layout::<S>::version(seen);
-        let current = Layout::<S>::version(state.load(Ordering::SeqCst));
+        let current = Layout::<S>::version(state.read_in_order());
         if tag == version
             || Layout::<S>::distance(version, tag) <= Layout::<S>::distance(version, current)
         {
@@ -143,14 +164,20 @@ fn store_unless_later<S: State>(cell: &AtomicWord, word: Word, version: Word, st
 
 /// Records transition `version`, `from → to`, into `ring`. `state` is the
 /// observable's word, whose version bounds "later".
-pub(crate) fn record<S: State>(ring: &[Slot], version: Word, from: S, to: S, state: &AtomicWord) {
+pub(crate) fn record<S: State>(
+    ring: &[TransitionSlot],
+    version: Word,
+    from: S,
+    to: S,
+    state: &StateWord<S>,
+) {
     let slot = &ring[version as usize % ring.len()];
     store_unless_later::<S>(&slot.from, Layout::<S>::pack(version, from), version, state);
     store_unless_later::<S>(&slot.to, Layout::<S>::pack(version, to), version, state);
 }
 
 /// Reads transition `version`, given the observable's `current` version.
-pub(crate) fn read<S: State>(ring: &[Slot], version: Word, current: Word) -> Read<S> {
+pub(crate) fn read<S: State>(ring: &[TransitionSlot], version: Word, current: Word) -> Read<S> {
     let slot = &ring[version as usize % ring.len()];
     let to = slot.to.load(Ordering::SeqCst);
     let tag = Layout::<S>::version(to);

@@ -2,7 +2,7 @@
 //!
 //! Slot `i` holds the version at which variant `i` was last entered (or an
 //! older entry: setters skip the write when no waiter is registered, see
-//! `Observable::publish`). A waiter that registered at version `v0` asks each
+//! `waiters.rs`). A waiter that registered at version `v0` asks each
 //! slot of a variant it wants: "was this written by a transition after `v0`
 //! that has already happened?" — `v0 < slot <= current version`, in
 //! serial-number order. That answers "did the state ever become what you want
@@ -13,22 +13,45 @@
 //! its size is fixed at compile time without generic const expressions.
 
 use crate::state::State;
-use crate::sync::{AtomicWord, Ordering, Word};
-use crate::word::Layout;
+use crate::sync::{array_of, loom_const, loom_const_fn, AtomicWord, Ordering, Word};
+use crate::word::{Layout, StateWord};
 
 /// Storage of one slot per variant.
 #[doc(hidden)]
 pub trait Ledger: Send + Sync + 'static {
-    /// A ledger whose every slot holds version 0.
-    #[cfg(not(loom))]
-    const EMPTY: Self;
-
-    /// A ledger whose every slot holds version 0.
-    #[cfg(loom)]
-    fn empty() -> Self;
+    loom_const! {
+        /// A ledger whose every slot holds version 0.
+        const EMPTY: Self;
+    }
 
     /// The slot of variant `index`.
-    fn slot(&self, index: usize) -> &AtomicWord;
+    fn slot(&self, index: usize) -> &LedgerSlot;
+}
+
+/// One variant's slot: the version of its last recorded entry.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct LedgerSlot(AtomicWord);
+
+impl LedgerSlot {
+    loom_const_fn! {
+        /// A slot that records no entry since version 0.
+        fn zero() -> Self {
+            LedgerSlot(AtomicWord::new(0))
+        }
+    }
+
+    /// The recorded version. SeqCst: a waiter's look (W4 in `waiters.rs`).
+    #[inline]
+    pub(crate) fn read_in_order(&self) -> Word {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Sets the recorded version: for the wrap-around tests only.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn jump_to(&self, version: Word) {
+        self.0.store(version, Ordering::Relaxed);
+    }
 }
 
 /// A ledger for states that are not finite: no slots.
@@ -37,35 +60,25 @@ pub trait Ledger: Send + Sync + 'static {
 pub struct NoLedger;
 
 impl Ledger for NoLedger {
-    #[cfg(not(loom))]
-    const EMPTY: Self = NoLedger;
-    #[cfg(loom)]
-    fn empty() -> Self {
-        NoLedger
+    loom_const! {
+        const EMPTY: Self = NoLedger;
     }
-    fn slot(&self, _: usize) -> &AtomicWord {
+    fn slot(&self, _: usize) -> &LedgerSlot {
         unreachable!("stateword: a non-finite state has no ledger slots")
     }
 }
 
-/// A ledger of `N` slots (derived enums, `bool`).
+/// A ledger of `N` variants (derived enums, `bool`).
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct Slots<const N: usize>([AtomicWord; N]);
+pub struct VariantLedger<const N: usize>([LedgerSlot; N]);
 
-#[cfg(not(loom))]
-#[allow(clippy::declare_interior_mutable_const)] // a template copied into each ledger
-const ZERO: AtomicWord = AtomicWord::new(0);
-
-impl<const N: usize> Ledger for Slots<N> {
-    #[cfg(not(loom))]
-    const EMPTY: Self = Slots([ZERO; N]);
-    #[cfg(loom)]
-    fn empty() -> Self {
-        Slots(core::array::from_fn(|_| AtomicWord::new(0)))
+impl<const N: usize> Ledger for VariantLedger<N> {
+    loom_const! {
+        const EMPTY: Self = VariantLedger(array_of![LedgerSlot::zero(); LedgerSlot; N]);
     }
     #[inline]
-    fn slot(&self, index: usize) -> &AtomicWord {
+    fn slot(&self, index: usize) -> &LedgerSlot {
         &self.0[index]
     }
 }
@@ -74,25 +87,19 @@ impl<const N: usize> Ledger for Slots<N> {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct OptionLedger<L> {
-    none: AtomicWord,
+    none: LedgerSlot,
     some: L,
 }
 
 impl<L: Ledger> Ledger for OptionLedger<L> {
-    #[cfg(not(loom))]
-    const EMPTY: Self = OptionLedger {
-        none: ZERO,
-        some: L::EMPTY,
-    };
-    #[cfg(loom)]
-    fn empty() -> Self {
-        OptionLedger {
-            none: AtomicWord::new(0),
-            some: L::empty(),
-        }
+    loom_const! {
+        const EMPTY: Self = OptionLedger {
+            none: LedgerSlot::zero(),
+            some: loom_const!(read L::EMPTY),
+        };
     }
     #[inline]
-    fn slot(&self, index: usize) -> &AtomicWord {
+    fn slot(&self, index: usize) -> &LedgerSlot {
         match index {
             0 => &self.none,
             i => self.some.slot(i - 1),
@@ -107,21 +114,21 @@ impl<L: Ledger> Ledger for OptionLedger<L> {
 /// plain serial-number order would call an entry more than half the version
 /// space old "later" and leave it forever, so a stale slot is overwritten.
 ///
-/// SeqCst on success: the write must precede the setter's SeqCst check of
-/// `ARMED` in the single total order (`Observable::publish`), so a waiter that
-/// arms later sees it in its SeqCst re-check. It is also a release: a waiter
+/// SeqCst on success: S3 in `waiters.rs`, so a waiter that arms after this
+/// setter's S4 sees it in its look (W4). It is also a release: a waiter
 /// that sees this entry then loads the word and gets a version at least
 /// `version` (the setter's CAS on the word comes first), so the entry falls
-/// inside its window at once. The word load here is Relaxed: coherence alone
-/// makes it return at least our own CAS.
+/// inside its window at once. The bound on "later" is a `StateWord::guess`:
+/// coherence alone makes it at least our own CAS.
 #[inline]
-pub(crate) fn record_entry<S: State>(slot: &AtomicWord, version: Word, word: &AtomicWord) {
+pub(crate) fn record_entry<S: State>(slot: &LedgerSlot, version: Word, word: &StateWord<S>) {
+    let slot = &slot.0;
     let mut seen = slot.load(Ordering::Relaxed);
     loop {
         if seen == version {
             return;
         }
-        let current = Layout::<S>::version(word.load(Ordering::Relaxed));
+        let current = Layout::<S>::version(word.guess());
         if Layout::<S>::distance(version, seen) <= Layout::<S>::distance(version, current) {
             return; // a concurrent, later entry of the same variant won
         }

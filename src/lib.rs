@@ -1,8 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
-#![deny(clippy::undocumented_unsafe_blocks)]
 
 // `Arc`, for subscribers that own their observable. Only with `alloc`: a
 // crate graph that links `alloc` at all must have a global allocator.
@@ -11,15 +9,16 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod engine;
 mod history;
 mod ledger;
 mod notify;
 mod observable;
-mod park;
 mod state;
 mod subscriber;
 mod sync;
 mod wait;
+mod waiters;
 mod word;
 
 #[cfg(all(feature = "std", not(loom)))]
@@ -70,5 +69,5 @@ pub mod guide {
 /// What `#[derive(State)]` expands to refers to these; not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::ledger::Slots;
+    pub use crate::ledger::VariantLedger;
 }

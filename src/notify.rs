@@ -10,10 +10,14 @@
 //!   by the next `poll_notified`. A listener that saw its notification, or
 //!   is stopped, stops listening.
 //!
-//! | feature `event-listener` | backend | a parked waiter costs |
+//! | features | backend | a parked waiter costs |
 //! |---|---|---|
-//! | on (default, implied by `std`) | `event_listener::Event` | one heap entry while listening |
-//! | off | `maitake_sync::WaitQueue` | nothing: the node is in the future |
+//! | `event-listener` (default, implied by `std`), with or without `heap-free` | `event_listener::Event` | one heap entry while listening |
+//! | `heap-free` alone | `maitake_sync::WaitQueue` | nothing: the node is in the future |
+//! | neither | a compile error that names both | |
+//!
+//! Features are additive, so when a dependency graph enables both,
+//! event-listener wins: always correct, only heavier.
 //!
 //! Both listeners are `!Unpin` and `Send + Sync`, so a wait future's auto
 //! traits do not depend on the backend.
@@ -22,8 +26,17 @@
 #[path = "notify/event_listener.rs"]
 mod backend;
 
-#[cfg(not(feature = "event-listener"))]
+#[cfg(all(feature = "heap-free", not(feature = "event-listener")))]
 #[path = "notify/wait_queue.rs"]
 mod backend;
 
+#[cfg(not(any(feature = "event-listener", feature = "heap-free")))]
+compile_error!(
+    "stateword needs a notify backend: enable the `std` feature (the default) or \
+     `event-listener` where there is a heap (one small allocation per parked wait), \
+     or `heap-free` for firmware without an allocator (the wait futures hold their \
+     list nodes). With `default-features = false`, add one of them to `features`."
+);
+
+#[cfg(any(feature = "event-listener", feature = "heap-free"))]
 pub(crate) use backend::{Listener, NotifyList};

@@ -2,14 +2,13 @@
 
 use core::fmt;
 
-use crate::history::{self, Slot};
+use crate::history::{self, Ring, TransitionSlot};
 use crate::ledger::{record_entry, Ledger};
-use crate::notify::NotifyList;
-use crate::park::ARMED;
 use crate::state::State;
-use crate::sync::{AtomicUsize, AtomicWord, Ordering, Word};
-use crate::wait::{AnyValue, Changed, Equals, Mode, Wait, WaitFor, WaitUntil};
-use crate::word::Layout;
+use crate::sync::{loom_const, loom_const_fn, Word};
+use crate::wait::{AnyValue, Changed, Equals, Mode, StateCheck, WaitFor, WaitUntil};
+use crate::waiters::Waiters;
+use crate::word::{Layout, StateWord};
 
 /// Observable state in one atomic word.
 ///
@@ -41,21 +40,18 @@ use crate::word::Layout;
 /// # });
 /// ```
 pub struct Observable<S: State, const HISTORY: usize = 0> {
-    /// Value and version; see `word.rs` for the layout.
-    pub(crate) word: AtomicWord,
-    /// Registered waiters in the low bits, and [`ARMED`] in the top bit. A
-    /// setter that reads 0 here after its CAS skips the ledger and the notify
-    /// list; one that finds `ARMED` clear skips the notify list (see `publish`).
-    pub(crate) waiters: AtomicUsize,
+    /// Value and version (`word.rs`).
+    pub(crate) word: StateWord<S>,
+    /// Who waits, and the notify list (`waiters.rs`: the protocol).
+    pub(crate) waiters: Waiters,
     /// Version of each variant's last entry (finite states).
     pub(crate) ledger: S::Ledger,
-    /// The notify list (`crate::notify`: the backend chosen by features).
-    pub(crate) notify: NotifyList,
     /// The last `HISTORY` transitions; zero-sized by default.
-    pub(crate) history: [Slot; HISTORY],
+    pub(crate) history: [TransitionSlot; HISTORY],
 }
 
 impl<S: State> Observable<S> {
+    loom_const_fn! {
     /// An observable holding `initial`, at version 0.
     ///
     /// `const`, so an observable can be a `static`:
@@ -66,19 +62,14 @@ impl<S: State> Observable<S> {
     /// static READY: Observable<bool> = Observable::new(false);
     /// assert!(!READY.get());
     /// ```
-    #[cfg(not(loom))]
-    pub const fn new(initial: S) -> Self {
-        Observable::with_history(initial)
-    }
-
-    /// An observable holding `initial`, at version 0 (loom: not const).
-    #[cfg(loom)]
     pub fn new(initial: S) -> Self {
         Observable::with_history(initial)
+    }
     }
 }
 
 impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
+    loom_const_fn! {
     /// An observable holding `initial` that keeps its last `HISTORY`
     /// transitions, for [`subscribe`](Self::subscribe)rs that must see every
     /// transition in order, and for waits that are exact on any state type.
@@ -100,31 +91,14 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// let n: stateword::Observable<u32, 12> = stateword::Observable::with_history(0);
     /// n.set(1);
     /// ```
-    #[cfg(not(loom))]
-    pub const fn with_history(initial: S) -> Self {
-        #[allow(clippy::let_unit_value)]
-        let () = history::Capacity::<S, HISTORY>::OK;
+    pub fn with_history(initial: S) -> Self {
         Observable {
-            word: AtomicWord::new(Layout::<S>::pack(0, initial)),
-            waiters: AtomicUsize::new(0),
-            ledger: S::Ledger::EMPTY,
-            notify: NotifyList::new(),
-            history: [Slot::EMPTY; HISTORY],
+            word: StateWord::new(initial),
+            waiters: Waiters::new(),
+            ledger: loom_const!(read S::Ledger::EMPTY),
+            history: Ring::<S, HISTORY>::seeded(initial),
         }
     }
-
-    /// As `with_history` (loom: not const).
-    #[cfg(loom)]
-    pub fn with_history(initial: S) -> Self {
-        #[allow(clippy::let_unit_value)]
-        let () = history::Capacity::<S, HISTORY>::OK;
-        Observable {
-            word: AtomicWord::new(Layout::<S>::pack(0, initial)),
-            waiters: AtomicUsize::new(0),
-            ledger: S::Ledger::empty(),
-            notify: NotifyList::new(),
-            history: core::array::from_fn(|_| Slot::empty()),
-        }
     }
 
     /// The current value.
@@ -138,7 +112,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// ```
     #[inline]
     pub fn get(&self) -> S {
-        Layout::<S>::value(self.word.load(Ordering::Acquire))
+        Layout::<S>::value(self.word.read())
     }
 
     /// How many transitions this observable has made so far.
@@ -156,7 +130,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// ```
     #[inline]
     pub fn version(&self) -> u64 {
-        Layout::<S>::version_u64(self.word.load(Ordering::Acquire))
+        Layout::<S>::version_u64(self.word.read())
     }
 
     /// How many waits are registered right now: futures polled at least once
@@ -178,7 +152,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// assert_eq!(ready.waiter_count(), 0);
     /// ```
     pub fn waiter_count(&self) -> usize {
-        self.waiters.load(Ordering::Relaxed) & !ARMED
+        self.waiters.count()
     }
 
     /// Sets the value and returns the previous one.
@@ -197,10 +171,9 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     pub fn set(&self, value: S) -> S {
         // `update(|_| Some(value))` in effect, written out: the closure version
         // measured 6% slower on the no-waiter path (3.38 ns against 3.19 ns).
-        // Relaxed first load: an equal value returns it without publishing
-        // anything, and a differing one goes through the CAS, whose failure
-        // load is Acquire.
-        let mut word = self.word.load(Ordering::Relaxed);
+        // A guess first: an equal value returns it without publishing
+        // anything, and a differing one goes through the CAS.
+        let mut word = self.word.guess();
         loop {
             let previous = Layout::<S>::value(word);
             if previous == value {
@@ -242,9 +215,9 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// ```
     #[inline]
     pub fn update(&self, mut f: impl FnMut(S) -> Option<S>) -> Result<S, S> {
-        // Acquire: the previous value handed to `f` (and returned) comes with
-        // whatever its setter wrote before setting it, as `get` does.
-        let mut word = self.word.load(Ordering::Acquire);
+        // A read, not a guess: the previous value handed to `f` (and
+        // returned) comes with whatever its setter wrote, as `get` does.
+        let mut word = self.word.read();
         loop {
             let previous = Layout::<S>::value(word);
             let next = match f(previous) {
@@ -259,24 +232,16 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
         }
     }
 
-    /// Commits `expected → next` as one transition, or returns the word that
-    /// was there instead.
-    ///
-    /// SeqCst on success: the version count of this CAS and the waiter count
-    /// load in `publish` form the store-buffer pattern with a waiter's count
-    /// increment and its first word load (`wait.rs`): in the single total order
-    /// either this setter sees the waiter, or the waiter's load sees this
-    /// transition. Acquire on failure, so the retry decodes a value whose
-    /// setter's writes are visible.
+    /// Commits `expected → next` as one transition (S1 in `waiters.rs`),
+    /// records it and tells the waiters; or returns the word that was there
+    /// instead.
     #[inline]
     fn transition(&self, expected: Word, next: S) -> Result<(), Word> {
-        let new = Layout::<S>::next(expected, next);
-        self.word
-            .compare_exchange_weak(expected, new, Ordering::SeqCst, Ordering::Acquire)?;
+        let new = self.word.try_transition(expected, next)?;
         let version = Layout::<S>::version(new);
         if HISTORY > 0 {
-            // Always, waiters or not: subscribers read it later. Before
-            // `publish`, so a woken reader finds it (see `history.rs`).
+            // Always, waiters or not: subscribers read it later. Before the
+            // waiters are told, so a woken reader finds it (`history.rs`).
             history::record(
                 &self.history,
                 version,
@@ -285,43 +250,15 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
                 &self.word,
             );
         }
-        self.publish(version, next);
+        let seen = self.waiters.seen_by_setter();
+        if seen.is_nobody() {
+            return Ok(());
+        }
+        if S::VARIANTS > 0 && seen.any_registered() {
+            record_entry::<S>(self.ledger.slot(next.index()), version, &self.word);
+        }
+        self.waiters.notify_if_armed();
         Ok(())
-    }
-
-    /// Tells registered waiters about the transition into `value` at
-    /// `version`.
-    ///
-    /// With no waiter registered this does nothing: any waiter that registers
-    /// later reads a version that already covers this transition (the SeqCst
-    /// argument at `transition`). Otherwise it records the entry in the ledger,
-    /// then notifies only if a waiter *armed* itself since the last notify.
-    ///
-    /// Why skipping is safe: a waiter arms (a SeqCst RMW on `waiters`) after
-    /// it listens and before it re-checks with SeqCst loads. The ledger write
-    /// and the `ARMED` check below are SeqCst too: if this setter reads
-    /// `ARMED` clear, the waiter's arming comes later in the single total
-    /// order, so its re-check sees this transition; if it reads it set, it
-    /// clears it and notifies every listener, the armed one included.
-    /// Whoever clears `ARMED` notifies all, so no listener is left un-woken
-    /// behind a clear flag. This keeps the notify list's lock off `set`
-    /// whenever every waiter is already woken (fan-out, contention).
-    #[inline]
-    fn publish(&self, version: Word, value: S) {
-        crate::sync::seqcst_order_point();
-        let waiters = self.waiters.load(Ordering::SeqCst);
-        if waiters == 0 {
-            return;
-        }
-        if S::VARIANTS > 0 && waiters & !ARMED != 0 {
-            record_entry::<S>(self.ledger.slot(value.index()), version, &self.word);
-        }
-        crate::sync::seqcst_order_point();
-        if self.waiters.load(Ordering::SeqCst) & ARMED != 0
-            && self.waiters.fetch_and(!ARMED, Ordering::SeqCst) & ARMED != 0
-        {
-            self.notify.notify_all();
-        }
     }
 
     /// Waits until the state satisfies `predicate`, and returns the value that
@@ -354,7 +291,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// # });
     /// ```
     pub fn wait_for<P: FnMut(S) -> bool>(&self, predicate: P) -> WaitFor<'_, S, P, HISTORY> {
-        WaitFor(Wait::new(self, predicate, Mode::Level))
+        WaitFor(StateCheck::engine(self, predicate, Mode::Level))
     }
 
     /// Waits until the state equals `target`: sugar for
@@ -370,7 +307,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// # });
     /// ```
     pub fn wait_until(&self, target: S) -> WaitUntil<'_, S, HISTORY> {
-        WaitUntil(Wait::new(self, Equals(target), Mode::Level))
+        WaitUntil(StateCheck::engine(self, Equals(target), Mode::Level))
     }
 
     /// Waits for a transition, after the first poll, into a value that
@@ -394,7 +331,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// });
     /// ```
     pub fn wait_for_next<P: FnMut(S) -> bool>(&self, predicate: P) -> WaitFor<'_, S, P, HISTORY> {
-        WaitFor(Wait::new(self, predicate, Mode::Next))
+        WaitFor(StateCheck::engine(self, predicate, Mode::Next))
     }
 
     /// Waits until at least one transition happened after the first poll, and
@@ -416,7 +353,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// });
     /// ```
     pub fn changed(&self) -> Changed<'_, S, HISTORY> {
-        Changed(Wait::new(self, AnyValue, Mode::Changed))
+        Changed(StateCheck::engine(self, AnyValue, Mode::Changed))
     }
 }
 
@@ -456,7 +393,7 @@ impl<S: State + fmt::Debug, const HISTORY: usize> fmt::Debug for Observable<S, H
     /// );
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let word = self.word.load(Ordering::Acquire);
+        let word = self.word.read();
         f.debug_struct("Observable")
             .field("value", &Layout::<S>::value(word))
             .field("version", &Layout::<S>::version_u64(word))
@@ -482,7 +419,7 @@ mod tests {
     // SAFETY: a fieldless enum: one byte, all initialised.
     unsafe impl State for Conn {
         const VARIANTS: usize = 4;
-        type Ledger = crate::ledger::Slots<4>;
+        type Ledger = crate::ledger::VariantLedger<4>;
         fn index(self) -> usize {
             self as usize
         }
@@ -501,10 +438,9 @@ mod tests {
         /// if every variant was last entered then: to test the wrap-around.
         fn at_version(version: Word, value: S) -> Self {
             let o = Observable::new(value);
-            o.word
-                .store(Layout::<S>::pack(version, value), Ordering::Relaxed);
+            o.word.jump_to(version, value);
             for index in 0..S::VARIANTS {
-                o.ledger.slot(index).store(version, Ordering::Relaxed);
+                o.ledger.slot(index).jump_to(version);
             }
             o
         }
@@ -581,23 +517,13 @@ mod tests {
         let conn = Observable::new(Conn::Connected);
         let stale = 5;
         let now = stale + (TOP >> 1) + 10;
-        conn.ledger
-            .slot(Conn::Closing.index())
-            .store(stale, Ordering::Relaxed);
-        conn.word.store(
-            Layout::<Conn>::pack(now - 1, Conn::Connected),
-            Ordering::Relaxed,
-        );
+        conn.ledger.slot(Conn::Closing.index()).jump_to(stale);
+        conn.word.jump_to(now - 1, Conn::Connected);
         let mut w = core::pin::pin!(conn.wait_until(Conn::Closing));
         assert!(poll(&mut w).is_pending());
         conn.set(Conn::Closing);
         conn.set(Conn::Closed);
-        assert_eq!(
-            conn.ledger
-                .slot(Conn::Closing.index())
-                .load(Ordering::Relaxed),
-            now
-        );
+        assert_eq!(conn.ledger.slot(Conn::Closing.index()).read_in_order(), now);
         assert_eq!(poll(&mut w), Poll::Ready(Conn::Closing));
     }
 }

@@ -1,6 +1,6 @@
 //! The [`State`] trait: what can live in an [`Observable`](crate::Observable).
 
-use crate::ledger::{Ledger, NoLedger, OptionLedger, Slots};
+use crate::ledger::{Ledger, NoLedger, OptionLedger, VariantLedger};
 
 /// A value that fits in the state word.
 ///
@@ -93,7 +93,7 @@ impl_not_finite!(u8, u16, u32, i8, i16, i32, char);
 // `index` is `false → 0, true → 1` and `from_index` inverts it.
 unsafe impl State for bool {
     const VARIANTS: usize = 2;
-    type Ledger = Slots<2>;
+    type Ledger = VariantLedger<2>;
     #[inline]
     fn index(self) -> usize {
         self as usize

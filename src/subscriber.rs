@@ -8,12 +8,12 @@ use core::task::{Context, Poll};
 
 use futures_core::Stream;
 
+use crate::engine::{engine_newtype, Check, Engine};
 use crate::history::{self, Lagged, Read, Transition};
-use crate::notify::Listener;
 use crate::observable::Observable;
-use crate::park::{self, Registration};
 use crate::state::State;
-use crate::sync::{Ordering, Word};
+use crate::sync::Word;
+use crate::waiters::Waiters;
 use crate::word::Layout;
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
@@ -124,17 +124,16 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
 
 impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     fn new(source: Source<'a, S, HISTORY>) -> Self {
-        let cursor = Layout::<S>::version(source.get().word.load(Ordering::Acquire));
+        let cursor = Layout::<S>::version(source.get().word.read());
         Subscriber { source, cursor }
     }
 
-    /// The observable and the cursor, for one wait.
-    fn follow(&mut self) -> Follow<'_, S, HISTORY> {
+    /// The observable and the cursor, lent to one wait.
+    fn cursor(&mut self) -> Cursor<'_, S, HISTORY> {
         let Subscriber { source, cursor } = self;
-        Follow {
+        Cursor {
             observable: source.get(),
             cursor,
-            registration: Registration::new(),
         }
     }
 
@@ -161,7 +160,7 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     /// assert!(sub.has_changed());
     /// ```
     pub fn has_changed(&self) -> bool {
-        Layout::<S>::version(self.source.get().word.load(Ordering::Acquire)) != self.cursor
+        Layout::<S>::version(self.source.get().word.read()) != self.cursor
     }
 
     /// Moves the cursor to the current version and returns the current
@@ -176,7 +175,7 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     /// assert!(!sub.has_changed());
     /// ```
     pub fn mark_seen(&mut self) -> S {
-        let word = self.source.get().word.load(Ordering::Acquire);
+        let word = self.source.get().word.read();
         self.cursor = Layout::<S>::version(word);
         Layout::<S>::value(word)
     }
@@ -198,10 +197,7 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     /// assert!(block_on(poll_once(sub.changed())).is_none());
     /// ```
     pub fn changed(&mut self) -> SubscriberChanged<'_, 'a, S, HISTORY> {
-        SubscriberChanged {
-            following: Following::new(self.follow()),
-            _subscriber: PhantomData,
-        }
+        SubscriberChanged(Engine::new(ChangeCheck(self.cursor())), PhantomData)
     }
 
     /// Waits for the next transition after the cursor and moves the cursor
@@ -236,10 +232,7 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     pub fn next_transition(&mut self) -> NextTransition<'_, 'a, S, HISTORY> {
         #[allow(clippy::let_unit_value)]
         let () = NeedsHistory::<HISTORY>::OK;
-        NextTransition {
-            following: Following::new(self.follow()),
-            _subscriber: PhantomData,
-        }
+        NextTransition(Engine::new(TransitionCheck(self.cursor())), PhantomData)
     }
 
     /// The next transition if one is already there; never waits.
@@ -254,8 +247,8 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     pub fn try_next_transition(&mut self) -> Option<Result<Transition<S>, Lagged>> {
         #[allow(clippy::let_unit_value)]
         let () = NeedsHistory::<HISTORY>::OK;
-        let current = Layout::<S>::version(self.source.get().word.load(Ordering::SeqCst));
-        self.follow().transition_at(current)
+        let current = Layout::<S>::version(self.source.get().word.read_in_order());
+        self.cursor().transition_at(current)
     }
 
     /// A stream of the value after each change, as
@@ -273,10 +266,7 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     /// assert_eq!(block_on(changes.next()), Some(7));
     /// ```
     pub fn changes(&mut self) -> Changes<'_, 'a, S, HISTORY> {
-        Changes {
-            following: Following::new(self.follow()),
-            _subscriber: PhantomData,
-        }
+        Changes(Engine::new(ChangeCheck(self.cursor())), PhantomData)
     }
 
     /// A stream of every transition after the cursor, as
@@ -298,22 +288,17 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     pub fn transitions(&mut self) -> Transitions<'_, 'a, S, HISTORY> {
         #[allow(clippy::let_unit_value)]
         let () = NeedsHistory::<HISTORY>::OK;
-        Transitions {
-            following: Following::new(self.follow()),
-            _subscriber: PhantomData,
-        }
+        Transitions(Engine::new(TransitionCheck(self.cursor())), PhantomData)
     }
 }
 
-/// One wait's view of a subscriber: the observable, the cursor it moves, and
-/// its registration. Dropping it unregisters.
-struct Follow<'s, S: State, const HISTORY: usize> {
+/// A subscriber's cursor and observable, lent to one wait.
+struct Cursor<'s, S: State, const HISTORY: usize> {
     observable: &'s Observable<S, HISTORY>,
     cursor: &'s mut Word,
-    registration: Registration,
 }
 
-impl<S: State, const HISTORY: usize> Follow<'_, S, HISTORY> {
+impl<S: State, const HISTORY: usize> Cursor<'_, S, HISTORY> {
     /// The transition after the cursor, given the observable's `current`
     /// version; `None` if it is not there (yet).
     fn transition_at(&mut self, current: Word) -> Option<Result<Transition<S>, Lagged>> {
@@ -332,7 +317,7 @@ impl<S: State, const HISTORY: usize> Follow<'_, S, HISTORY> {
                 // slot; the word now holds at least that one (its CAS came
                 // before its slot write, which we saw), so the oldest retained
                 // transition is after `wanted` and `missed` is at least 1.
-                let now = self.observable.word.load(Ordering::SeqCst);
+                let now = self.observable.word.read_in_order();
                 let oldest = history::oldest_retained::<S>(HISTORY, Layout::<S>::version(now));
                 let missed = Layout::<S>::distance(*self.cursor, oldest) - 1;
                 *self.cursor = oldest.wrapping_sub(1) & Layout::<S>::VERSION_MASK;
@@ -342,87 +327,64 @@ impl<S: State, const HISTORY: usize> Follow<'_, S, HISTORY> {
             }
         }
     }
-
-    fn check_transition(&mut self) -> Option<Result<Transition<S>, Lagged>> {
-        loop {
-            let observable = self.observable;
-            let current = Layout::<S>::version(observable.word.load(Ordering::SeqCst));
-            if let Some(found) = self.transition_at(current) {
-                return Some(found);
-            }
-            if self.registration.is_registered() {
-                return None;
-            }
-            // Register, then look again with the SeqCst loads above.
-            self.registration.register(self.observable);
-        }
-    }
-
-    fn check_changed(&mut self) -> Option<S> {
-        loop {
-            let word = self.observable.word.load(Ordering::SeqCst);
-            if Layout::<S>::version(word) != *self.cursor {
-                *self.cursor = Layout::<S>::version(word);
-                return Some(Layout::<S>::value(word));
-            }
-            if self.registration.is_registered() {
-                return None;
-            }
-            self.registration.register(self.observable);
-        }
-    }
 }
 
-impl<S: State, const HISTORY: usize> Drop for Follow<'_, S, HISTORY> {
-    fn drop(&mut self) {
-        self.registration.unregister(self.observable);
-    }
-}
-
-/// A [`Follow`] and its listener: the engine of the subscriber's futures
-/// and streams, pinned inside them.
-struct Following<'s, S: State, const HISTORY: usize> {
-    follow: Follow<'s, S, HISTORY>,
-    listener: Listener<'s>,
-}
-
-impl<'s, S: State, const HISTORY: usize> Following<'s, S, HISTORY> {
-    fn new(follow: Follow<'s, S, HISTORY>) -> Self {
-        Following {
-            follow,
-            listener: Listener::new(),
-        }
-    }
-
-    /// Drives `check` to completion: check, listen, re-check, park.
-    fn poll_with<T>(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        check: fn(&mut Follow<'s, S, HISTORY>) -> Option<T>,
-    ) -> Poll<T> {
-        // SAFETY: `listener` is structurally pinned and `follow` is not:
-        // `Following` has no `Drop` impl, is `!Unpin` through `Listener`, and
-        // never moves `listener` out of a pinned `Following`.
-        let (follow, listener) = unsafe {
-            let this = self.get_unchecked_mut();
-            (&mut this.follow, Pin::new_unchecked(&mut this.listener))
-        };
-        let observable = follow.observable;
-        park::poll_until(observable, listener, cx, || {
-            let found = check(follow)?;
-            follow.registration.unregister(observable);
-            Some(found)
-        })
-    }
-}
-
-impl<S: State, const HISTORY: usize> fmt::Debug for Following<'_, S, HISTORY> {
+impl<S: State, const HISTORY: usize> fmt::Debug for Cursor<'_, S, HISTORY> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Following")
-            .field("cursor", &crate::word::widen(*self.follow.cursor))
-            .field("registered", &self.follow.registration.is_registered())
-            .field("listener", &self.listener)
+        f.debug_struct("Cursor")
+            .field("version", &crate::word::widen(*self.cursor))
             .finish()
+    }
+}
+
+/// What `changed` and `changes` look for: the observable moved past the
+/// cursor. Every look loads the word in order (W2, W4 in `waiters.rs`).
+pub(crate) struct ChangeCheck<'s, S: State, const HISTORY: usize>(Cursor<'s, S, HISTORY>);
+
+impl<'s, S: State, const HISTORY: usize> Check<'s> for ChangeCheck<'s, S, HISTORY> {
+    type Output = S;
+
+    fn waiters(&self) -> &'s Waiters {
+        &self.0.observable.waiters
+    }
+
+    fn check(&mut self, _registered: bool) -> Option<S> {
+        let word = self.0.observable.word.read_in_order();
+        let version = Layout::<S>::version(word);
+        if version == *self.0.cursor {
+            return None;
+        }
+        *self.0.cursor = version;
+        Some(Layout::<S>::value(word))
+    }
+}
+
+/// What `next_transition` and `transitions` look for: the transition after
+/// the cursor, from the ring.
+pub(crate) struct TransitionCheck<'s, S: State, const HISTORY: usize>(Cursor<'s, S, HISTORY>);
+
+impl<'s, S: State, const HISTORY: usize> Check<'s> for TransitionCheck<'s, S, HISTORY> {
+    type Output = Result<Transition<S>, Lagged>;
+
+    fn waiters(&self) -> &'s Waiters {
+        &self.0.observable.waiters
+    }
+
+    fn check(&mut self, _registered: bool) -> Option<Self::Output> {
+        let current = Layout::<S>::version(self.0.observable.word.read_in_order());
+        self.0.transition_at(current)
+    }
+}
+
+impl<S: State, const HISTORY: usize> fmt::Debug for ChangeCheck<'_, S, HISTORY> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ChangeCheck").field(&self.0).finish()
+    }
+}
+
+impl<S: State, const HISTORY: usize> fmt::Debug for TransitionCheck<'_, S, HISTORY> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TransitionCheck").field(&self.0).finish()
     }
 }
 
@@ -435,88 +397,75 @@ impl<S: State, const HISTORY: usize> fmt::Debug for Subscriber<'_, S, HISTORY> {
     }
 }
 
-/// Declares a future or stream over [`Following`], borrowing the subscriber.
-macro_rules! subscriber_waiter {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        pub struct $name<'s, 'a, S: State, const HISTORY: usize> {
-            following: Following<'s, S, HISTORY>,
-            _subscriber: PhantomData<&'s mut Subscriber<'a, S, HISTORY>>,
-        }
-
-        impl<'s, S: State, const HISTORY: usize> $name<'s, '_, S, HISTORY> {
-            fn following(self: Pin<&mut Self>) -> Pin<&mut Following<'s, S, HISTORY>> {
-                // SAFETY: structural pinning of `following`: this type has no
-                // `Drop` impl and never moves it; the other field is a marker.
-                unsafe { self.map_unchecked_mut(|waiter| &mut waiter.following) }
-            }
-        }
-
-        impl<S: State, const HISTORY: usize> fmt::Debug for $name<'_, '_, S, HISTORY> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($name)).field(&self.following).finish()
-            }
-        }
-    };
-}
-
-subscriber_waiter! {
+engine_newtype! {
     /// Future of [`Subscriber::changed`]: the value after the cursor moved.
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    SubscriberChanged
+    pub struct SubscriberChanged<'s, 'a, S, HISTORY>(
+        Engine<'s, ChangeCheck<'s, S, HISTORY>>,
+        PhantomData<&'s mut Subscriber<'a, S, HISTORY>>
+    )
+    where ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S: State, const HISTORY: usize];
 }
 
 impl<S: State, const HISTORY: usize> Future for SubscriberChanged<'_, '_, S, HISTORY> {
     type Output = S;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
-        self.following().poll_with(cx, Follow::check_changed)
+        self.engine().poll(cx)
     }
 }
 
-subscriber_waiter! {
+engine_newtype! {
     /// Future of [`Subscriber::next_transition`].
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    NextTransition
+    pub struct NextTransition<'s, 'a, S, HISTORY>(
+        Engine<'s, TransitionCheck<'s, S, HISTORY>>,
+        PhantomData<&'s mut Subscriber<'a, S, HISTORY>>
+    )
+    where ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S: State, const HISTORY: usize];
 }
 
 impl<S: State, const HISTORY: usize> Future for NextTransition<'_, '_, S, HISTORY> {
     type Output = Result<Transition<S>, Lagged>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.following().poll_with(cx, Follow::check_transition)
+        self.engine().poll(cx)
     }
 }
 
-subscriber_waiter! {
+engine_newtype! {
     /// Stream of the value after each change: [`Subscriber::changes`].
     #[must_use = "streams do nothing unless polled"]
-    Changes
+    pub struct Changes<'s, 'a, S, HISTORY>(
+        Engine<'s, ChangeCheck<'s, S, HISTORY>>,
+        PhantomData<&'s mut Subscriber<'a, S, HISTORY>>
+    )
+    where ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S: State, const HISTORY: usize];
 }
 
 impl<S: State, const HISTORY: usize> Stream for Changes<'_, '_, S, HISTORY> {
     type Item = S;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S>> {
-        self.following()
-            .poll_with(cx, Follow::check_changed)
-            .map(Some)
+        self.engine().poll(cx).map(Some)
     }
 }
 
-subscriber_waiter! {
+engine_newtype! {
     /// Stream of every transition after the cursor, in order:
     /// [`Subscriber::transitions`] (`HISTORY > 0`).
     #[must_use = "streams do nothing unless polled"]
-    Transitions
+    pub struct Transitions<'s, 'a, S, HISTORY>(
+        Engine<'s, TransitionCheck<'s, S, HISTORY>>,
+        PhantomData<&'s mut Subscriber<'a, S, HISTORY>>
+    )
+    where ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S: State, const HISTORY: usize];
 }
 
 impl<S: State, const HISTORY: usize> Stream for Transitions<'_, '_, S, HISTORY> {
     type Item = Result<Transition<S>, Lagged>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.following()
-            .poll_with(cx, Follow::check_transition)
-            .map(Some)
+        self.engine().poll(cx).map(Some)
     }
 }

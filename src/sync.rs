@@ -66,3 +66,74 @@ pub(crate) type Word = u64;
 /// The integer held in an [`AtomicWord`].
 #[cfg(not(target_has_atomic = "64"))]
 pub(crate) type Word = u32;
+
+/// Defines a `const fn` that is a plain `fn` under loom, whose atomics are
+/// built at run time (they register with the model): the body is written
+/// once. The model is maitake-sync's `loom_const_fn!`.
+macro_rules! loom_const_fn {
+    ($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        $(#[$attr])*
+        #[cfg(not(loom))]
+        $vis const fn $name($($arg: $ty),*) -> $ret $body
+
+        $(#[$attr])*
+        #[cfg(loom)]
+        $vis fn $name($($arg: $ty),*) -> $ret $body
+    };
+}
+pub(crate) use loom_const_fn;
+
+/// `[item; N]` for an item that is not `Copy` (an atomic, or a struct of
+/// them), usable in a `const fn`: outside loom through a `const` template
+/// (so `item` must be a constant expression of type `ty`), under loom by
+/// building each element at run time.
+macro_rules! array_of {
+    ($item:expr; $ty:ty; $n:expr) => {{
+        #[cfg(not(loom))]
+        {
+            #[allow(clippy::declare_interior_mutable_const)] // copied, never shared
+            const ITEM: $ty = $item;
+            [ITEM; $n]
+        }
+        #[cfg(loom)]
+        {
+            core::array::from_fn(|_| $item)
+        }
+    }};
+}
+pub(crate) use array_of;
+
+/// An associated constant built from atomics, written once: a `const`
+/// outside loom, a `const` *function* under loom (its atomics are built at
+/// run time). Declare it in a trait with `loom_const! { const NAME: T; }`,
+/// define it with `loom_const! { const NAME: T = value; }`, read it with
+/// `loom_const!(read Type::NAME)`.
+macro_rules! loom_const {
+    ($(#[$attr:meta])* const $name:ident: $ty:ty;) => {
+        $(#[$attr])*
+        #[cfg(not(loom))]
+        const $name: $ty;
+        $(#[$attr])*
+        #[cfg(loom)]
+        const $name: fn() -> $ty;
+    };
+    ($(#[$attr:meta])* const $name:ident: $ty:ty = $value:expr;) => {
+        $(#[$attr])*
+        #[cfg(not(loom))]
+        const $name: $ty = $value;
+        $(#[$attr])*
+        #[cfg(loom)]
+        const $name: fn() -> $ty = || $value;
+    };
+    (read $constant:expr) => {{
+        #[cfg(not(loom))]
+        {
+            $constant
+        }
+        #[cfg(loom)]
+        {
+            ($constant)()
+        }
+    }};
+}
+pub(crate) use loom_const;

@@ -1,29 +1,21 @@
-//! The wait futures of [`Observable`], and the one wait engine behind them
-//! and the blocking waits.
+//! The observable's waits: [`StateCheck`], what `wait_for`, `wait_until`,
+//! `wait_for_next`, `changed` and the blocking waits look for, and their
+//! futures. They run on the one engine (`engine.rs`).
 //!
-//! A wait goes through three phases:
+//! A wait looks in three ways:
 //!
-//! 1. **First check** (level waits only): if the current value matches, done,
-//!    without registering anything.
-//! 2. **Registration**: evaluate the predicate on every variant (finite
-//!    states) into a bit mask, count this waiter (`Registration::register`,
-//!    SeqCst),
-//!    then load the word (SeqCst) and remember its version `v0`. Any
-//!    transition after `v0` either sees the count and records + notifies, or
-//!    it was already in the word we loaded (the store-buffer argument in
-//!    `Observable::transition`).
-//! 3. **Re-checks**, each time the notify list wakes us. With a history ring,
-//!    the transitions after `v0` are scanned in order and the first match
-//!    wins. Without one (or once the ring has overwritten what we needed), a
-//!    masked variant whose ledger slot lies in `(v0, current]` was entered
-//!    after we registered, even if the state has moved on; for integers the
-//!    current value is all there is. Before parking we always listen *first*,
-//!    arm (`park::park`), and re-check *after*, so a transition between the
-//!    check and the listen is never lost.
-//!
-//! Dropping the future in any phase unregisters (the count and the listener)
-//! and never consumes a notification another waiter needs: setters notify
-//! every listener, there is nothing to hand on.
+//! 1. **First look** (level waits only): if the current value matches, done,
+//!    without registering anything. It also evaluates the predicate on every
+//!    variant (finite states) into a bit mask.
+//! 2. **After registering** (W2 in `waiters.rs`): load the word with SeqCst
+//!    and remember its version `v0`. Every later transition is either in
+//!    that word or seen by its setter, which records it and notifies.
+//! 3. **Each look after that** (W4): with a history ring, the transitions
+//!    after `v0` are scanned in order and the first match wins. Without one
+//!    (or once the ring has overwritten what we needed), a masked variant
+//!    whose ledger slot lies in `(v0, current]` was entered after we
+//!    registered, even if the state has moved on; for integers the current
+//!    value is all there is.
 //!
 //! The futures are `!Unpin` on every backend: the heap-free backend keeps
 //! its list node inside them (`crate::notify`). Pin them (`core::pin::pin!`)
@@ -34,13 +26,13 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
+use crate::engine::{engine_newtype, Check, Engine};
 use crate::history::{self, Read};
 use crate::ledger::{entered_since, Ledger};
-use crate::notify::Listener;
 use crate::observable::Observable;
-use crate::park::{self, Registration};
 use crate::state::State;
-use crate::sync::{Ordering, Word};
+use crate::sync::Word;
+use crate::waiters::Waiters;
 use crate::word::Layout;
 
 /// What a wait is waiting for.
@@ -90,8 +82,10 @@ impl<S> Matcher<S> for AnyValue {
 
 #[derive(Clone, Copy, Debug)]
 enum Phase {
-    /// Not yet checked.
+    /// Not yet looked.
     Start,
+    /// Looked once, about to register; `mask` holds the variants that match.
+    Unregistered { mask: u64 },
     /// Registered at version `v0`, waiting for a transition into a variant in
     /// `mask`. `scanned` is the last version read from the history ring;
     /// `lagged` is set once the ring overwrote one we still needed.
@@ -105,95 +99,61 @@ enum Phase {
     Done,
 }
 
-/// The wait engine shared by every wait future and blocking wait: the
-/// condition, and the listener pinned next to it.
-pub(crate) struct Wait<'a, S: State, P, const HISTORY: usize> {
-    check: Check<'a, S, P, HISTORY>,
-    listener: Listener<'a>,
-}
-
-/// What a wait checks, and its registration; moves freely.
-struct Check<'a, S: State, P, const HISTORY: usize> {
+/// What an observable's wait looks for; see the module docs.
+pub(crate) struct StateCheck<'a, S: State, P, const HISTORY: usize> {
     observable: &'a Observable<S, HISTORY>,
     predicate: P,
     mode: Mode,
     phase: Phase,
-    registration: Registration,
 }
 
-impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Wait<'a, S, P, HISTORY> {
-    pub(crate) fn new(observable: &'a Observable<S, HISTORY>, predicate: P, mode: Mode) -> Self {
-        Wait {
-            check: Check {
-                observable,
-                predicate,
-                mode,
-                phase: Phase::Start,
-                registration: Registration::new(),
-            },
-            listener: Listener::new(),
-        }
-    }
+/// The engine of an observable's wait.
+pub(crate) type StateWait<'a, S, P, const HISTORY: usize> =
+    Engine<'a, StateCheck<'a, S, P, HISTORY>>;
 
-    fn project(self: Pin<&mut Self>) -> (&mut Check<'a, S, P, HISTORY>, Pin<&mut Listener<'a>>) {
-        // SAFETY: `listener` is structurally pinned and `check` is not:
-        // `Wait` has no `Drop` impl, is `!Unpin` through `Listener`, and never
-        // moves `listener` out of a pinned `Wait`; `check` may move, since
-        // nothing points into it.
-        unsafe {
-            let this = self.get_unchecked_mut();
-            (&mut this.check, Pin::new_unchecked(&mut this.listener))
-        }
-    }
-
-    /// The async driver: check, listen, re-check, park.
-    pub(crate) fn poll_wait(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
-        let (check, listener) = self.project();
-        let observable = check.observable;
-        park::poll_until(observable, listener, cx, || check.check())
-    }
-
-    /// The blocking driver: as `poll_wait`, parking the thread instead.
-    /// Returns `None` if `deadline` passed first.
-    #[cfg(all(feature = "std", not(loom)))]
-    pub(crate) fn wait_blocking(
-        self: Pin<&mut Self>,
-        deadline: Option<std::time::Instant>,
-    ) -> Option<S> {
-        let (check, mut listener) = self.project();
-        loop {
-            if let Some(value) = check.check() {
-                listener.stop();
-                return Some(value);
-            }
-            if !park::park_blocking(check.observable, listener.as_mut(), deadline) {
-                // Timed out; one last look for a transition that raced with
-                // the deadline.
-                return check.check();
-            }
-        }
+impl<'a, S: State, P, const HISTORY: usize> StateCheck<'a, S, P, HISTORY> {
+    pub(crate) const fn engine(
+        observable: &'a Observable<S, HISTORY>,
+        predicate: P,
+        mode: Mode,
+    ) -> StateWait<'a, S, P, HISTORY> {
+        Engine::new(StateCheck {
+            observable,
+            predicate,
+            mode,
+            phase: Phase::Start,
+        })
     }
 }
 
-impl<S: State, P: Matcher<S>, const HISTORY: usize> Check<'_, S, P, HISTORY> {
-    /// Checks the condition without parking, registering on the first call.
-    fn check(&mut self) -> Option<S> {
-        let found = match self.phase {
-            Phase::Start => self.register(),
-            Phase::Registered { .. } => self.recheck(),
-            Phase::Done => panic!("stateword: a wait future was polled after it completed"),
+impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
+    for StateCheck<'a, S, P, HISTORY>
+{
+    type Output = S;
+
+    fn waiters(&self) -> &'a Waiters {
+        &self.observable.waiters
+    }
+
+    fn check(&mut self, registered: bool) -> Option<S> {
+        let found = match (self.phase, registered) {
+            (Phase::Start, false) => self.first_look(),
+            (Phase::Unregistered { mask }, true) => self.register(mask),
+            (Phase::Registered { .. }, true) => self.recheck(),
+            (Phase::Done, _) => panic!("stateword: a wait future was polled after it completed"),
+            (phase, registered) => unreachable!("{phase:?} with registered = {registered}"),
         };
         if found.is_some() {
-            self.registration.unregister(self.observable);
             self.phase = Phase::Done;
         }
         found
     }
+}
 
-    fn register(&mut self) -> Option<S> {
-        let observable = self.observable;
+impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY> {
+    fn first_look(&mut self) -> Option<S> {
         if self.mode == Mode::Level {
-            let now = observable.get();
+            let now = self.observable.get();
             if self.predicate.matches(now) {
                 return Some(now);
             }
@@ -206,9 +166,13 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> Check<'_, S, P, HISTORY> {
                 }
             }
         }
-        // From here `Drop` unregisters, even if the predicate below panics.
-        self.registration.register(observable);
-        let word = observable.word.load(Ordering::SeqCst);
+        self.phase = Phase::Unregistered { mask };
+        None
+    }
+
+    /// W2: the first look after registering fixes `v0`.
+    fn register(&mut self, mask: u64) -> Option<S> {
+        let word = self.observable.word.read_in_order();
         let v0 = Layout::<S>::version(word);
         self.phase = Phase::Registered {
             v0,
@@ -234,7 +198,7 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> Check<'_, S, P, HISTORY> {
         if HISTORY > 0 && !lagged && self.mode != Mode::Changed {
             // Exact and ordered: the first transition after `v0` whose new
             // value matches.
-            let current = Layout::<S>::version(observable.word.load(Ordering::SeqCst));
+            let current = Layout::<S>::version(observable.word.read_in_order());
             while scanned != current {
                 let version = scanned.wrapping_add(1) & Layout::<S>::VERSION_MASK;
                 match history::read::<S>(&observable.history, version, current) {
@@ -270,15 +234,14 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> Check<'_, S, P, HISTORY> {
         let observable = self.observable;
         // The earliest masked variant entered since `v0`. Each slot is loaded
         // *before* the word, so a slot written by a transition is never newer
-        // than the version we compare it with. SeqCst: these loads follow the
-        // arming in `park::park` (the argument at `Observable::publish`).
+        // than the version we compare it with. SeqCst: W4 in `waiters.rs`.
         let mut earliest: Option<(Word, usize)> = None;
         let mut rest = mask;
         while rest != 0 {
             let index = rest.trailing_zeros() as usize;
             rest &= rest - 1;
-            let slot = observable.ledger.slot(index).load(Ordering::SeqCst);
-            let current = Layout::<S>::version(observable.word.load(Ordering::SeqCst));
+            let slot = observable.ledger.slot(index).read_in_order();
+            let current = Layout::<S>::version(observable.word.read_in_order());
             if let Some(since) = entered_since::<S>(slot, v0, current) {
                 if earliest.map_or(true, |(best, _)| since < best) {
                     earliest = Some((since, index));
@@ -290,7 +253,7 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> Check<'_, S, P, HISTORY> {
         }
         // The word itself: it may hold a transition whose ledger write has not
         // landed yet, and for non-finite states it is all there is.
-        let word = observable.word.load(Ordering::SeqCst);
+        let word = observable.word.read_in_order();
         let value = Layout::<S>::value(word);
         let moved = Layout::<S>::version(word) != v0;
         let found = match self.mode {
@@ -302,52 +265,16 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> Check<'_, S, P, HISTORY> {
     }
 }
 
-impl<S: State, P, const HISTORY: usize> Drop for Check<'_, S, P, HISTORY> {
-    fn drop(&mut self) {
-        self.registration.unregister(self.observable);
-    }
-}
-
-impl<S: State, P, const HISTORY: usize> fmt::Debug for Wait<'_, S, P, HISTORY> {
+impl<S: State, P, const HISTORY: usize> fmt::Debug for StateCheck<'_, S, P, HISTORY> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Wait")
-            .field("mode", &self.check.mode)
-            .field("phase", &self.check.phase)
-            .field("registered", &self.check.registration.is_registered())
-            .field("listener", &self.listener)
+        f.debug_struct("StateCheck")
+            .field("mode", &self.mode)
+            .field("phase", &self.phase)
             .finish()
     }
 }
 
-macro_rules! wait_future {
-    ($(#[$doc:meta])* $name:ident<$($p:ident)?> = $matcher:ty $(where $bound:ty: $trait:path)?) => {
-        $(#[$doc])*
-        #[must_use = "futures do nothing unless you `.await` or poll them"]
-        pub struct $name<'a, S: State $(, $p)?, const HISTORY: usize = 0>(
-            pub(crate) Wait<'a, S, $matcher, HISTORY>,
-        );
-
-        impl<S: State $(, $p)?, const HISTORY: usize> Future for $name<'_, S $(, $p)?, HISTORY>
-        $(where $bound: $trait)?
-        {
-            type Output = S;
-
-            fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
-                // SAFETY: structural pinning of the only field: the future
-                // has no `Drop` impl and never moves its engine.
-                unsafe { self.map_unchecked_mut(|future| &mut future.0) }.poll_wait(cx)
-            }
-        }
-
-        impl<S: State $(, $p)?, const HISTORY: usize> fmt::Debug for $name<'_, S $(, $p)?, HISTORY> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($name)).field(&self.0).finish()
-            }
-        }
-    };
-}
-
-wait_future! {
+engine_newtype! {
     /// Future of [`Observable::wait_for`] and [`Observable::wait_for_next`]:
     /// resolves to the matched value.
     ///
@@ -358,10 +285,20 @@ wait_future! {
     /// let wait: WaitFor<'_, u8, _> = n.wait_for(|n| n == 1);
     /// assert_eq!(futures_lite::future::block_on(wait), 1);
     /// ```
-    WaitFor<P> = P where P: FnMut(S) -> bool
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct WaitFor<'a, S, P, HISTORY>(StateWait<'a, S, P, HISTORY>)
+    where ['a, S: State, P, const HISTORY: usize] ['a, S: State, P, const HISTORY: usize = 0];
 }
 
-wait_future! {
+impl<S: State, P: FnMut(S) -> bool, const HISTORY: usize> Future for WaitFor<'_, S, P, HISTORY> {
+    type Output = S;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
+        self.engine().poll(cx)
+    }
+}
+
+engine_newtype! {
     /// Future of [`Observable::wait_until`]: resolves to the target value.
     ///
     /// ```
@@ -371,10 +308,20 @@ wait_future! {
     /// let wait: WaitUntil<'_, bool> = ready.wait_until(true);
     /// assert!(futures_lite::future::block_on(wait));
     /// ```
-    WaitUntil<> = Equals<S>
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct WaitUntil<'a, S, HISTORY>(StateWait<'a, S, Equals<S>, HISTORY>)
+    where ['a, S: State, const HISTORY: usize] ['a, S: State, const HISTORY: usize = 0];
 }
 
-wait_future! {
+impl<S: State, const HISTORY: usize> Future for WaitUntil<'_, S, HISTORY> {
+    type Output = S;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
+        self.engine().poll(cx)
+    }
+}
+
+engine_newtype! {
     /// Future of [`Observable::changed`]: resolves to the value after at
     /// least one transition.
     ///
@@ -389,5 +336,15 @@ wait_future! {
     /// n.set(9);
     /// assert_eq!(block_on(changed), 9);
     /// ```
-    Changed<> = AnyValue
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Changed<'a, S, HISTORY>(StateWait<'a, S, AnyValue, HISTORY>)
+    where ['a, S: State, const HISTORY: usize] ['a, S: State, const HISTORY: usize = 0];
+}
+
+impl<S: State, const HISTORY: usize> Future for Changed<'_, S, HISTORY> {
+    type Output = S;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
+        self.engine().poll(cx)
+    }
 }

@@ -19,12 +19,21 @@
 //! version 0 holds the initial value. Versions wrap, so they are compared with
 //! serial-number arithmetic ([`Layout::distance`], and windows bounded by
 //! the current version in `ledger.rs`), never with `>`.
+//!
+//! Every word of this layout that the crate stores is built by [`Layout::pack`]
+//! or [`Layout::next`] from a real `S`: the observable's [`StateWord`] and the
+//! history ring's cells (seeded with the initial value, `history.rs`). That is
+//! what makes the safe [`Layout::value`] sound. Ledger slots hold bare
+//! versions and are never decoded.
+//!
+//! [`StateWord`] is the observable's atomic: its few operations are the only
+//! accesses to it, and each says why its ordering is right.
 
 use core::marker::PhantomData;
 use core::mem::size_of;
 
 use crate::state::State;
-use crate::sync::Word;
+use crate::sync::{loom_const_fn, AtomicWord, Ordering, Word};
 
 /// Bits in the state word.
 pub(crate) const WORD_BITS: u32 = Word::BITS;
@@ -91,8 +100,9 @@ impl<S: State> Layout<S> {
     /// The value stored in `word`.
     #[inline]
     pub(crate) fn value(word: Word) -> S {
-        // SAFETY: every word is built by `pack`, so its value bits are the
-        // `encode`d bytes of a real `S` (module docs: every encoding is reachable).
+        // SAFETY: every word the crate stores is built by `pack` or `next`
+        // from a real `S` (module docs), so its value bits are the `encode`d
+        // bytes of one.
         unsafe { decode(Self::bits(word)) }
     }
 
@@ -108,6 +118,70 @@ impl<S: State> Layout<S> {
     #[inline]
     pub(crate) const fn distance(from: Word, to: Word) -> Word {
         to.wrapping_sub(from) & Self::VERSION_MASK
+    }
+}
+
+/// The observable's state word: value and version in one atomic.
+pub(crate) struct StateWord<S> {
+    atomic: AtomicWord,
+    _state: PhantomData<S>,
+}
+
+impl<S: State> StateWord<S> {
+    loom_const_fn! {
+        /// `initial` at version 0.
+        pub(crate) fn new(initial: S) -> Self {
+            StateWord {
+                atomic: AtomicWord::new(Layout::<S>::pack(0, initial)),
+                _state: PhantomData,
+            }
+        }
+    }
+
+    /// What `get`, `version` and `update` read. Acquire: a value comes with
+    /// whatever its setter wrote before setting it.
+    #[inline]
+    pub(crate) fn read(&self) -> Word {
+        self.atomic.load(Ordering::Acquire)
+    }
+
+    /// A first guess for [`try_transition`](Self::try_transition), or an
+    /// upper bound of versions already committed. Relaxed: the CAS validates
+    /// a guess (its failure load is Acquire), and coherence alone makes the
+    /// bound at least every version this thread committed.
+    #[inline]
+    pub(crate) fn guess(&self) -> Word {
+        self.atomic.load(Ordering::Relaxed)
+    }
+
+    /// A read that takes part in the single total order of SeqCst
+    /// operations: a registered waiter's look, and the ring's reads and
+    /// writes. The lost-wakeup argument (`waiters.rs`) pairs it with a
+    /// setter's SeqCst [`try_transition`](Self::try_transition).
+    #[inline]
+    pub(crate) fn read_in_order(&self) -> Word {
+        self.atomic.load(Ordering::SeqCst)
+    }
+
+    /// Commits `expected → value` as one transition: returns the new word,
+    /// or the word found instead. SeqCst on success (the setter's half of
+    /// the store-buffer pattern in `waiters.rs`, and a release of what the
+    /// setter wrote before); Acquire on failure, so the retry decodes a
+    /// value whose setter's writes are visible. Weak: callers loop.
+    #[inline]
+    pub(crate) fn try_transition(&self, expected: Word, value: S) -> Result<Word, Word> {
+        let new = Layout::<S>::next(expected, value);
+        self.atomic
+            .compare_exchange_weak(expected, new, Ordering::SeqCst, Ordering::Acquire)
+            .map(|_| new)
+    }
+
+    /// Puts the word at `version`, as if that many transitions had happened:
+    /// for the wrap-around tests only.
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn jump_to(&self, version: Word, value: S) {
+        self.atomic
+            .store(Layout::<S>::pack(version, value), Ordering::Relaxed);
     }
 }
 

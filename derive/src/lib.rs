@@ -99,7 +99,7 @@ fn expand(input: &DeriveInput) -> Result<proc_macro2::TokenStream, Error> {
         // inverse bijections with 0..VARIANTS, generated from the same list.
         unsafe impl ::stateword::State for #name {
             const VARIANTS: usize = #count;
-            type Ledger = ::stateword::__private::Slots<#count>;
+            type Ledger = ::stateword::__private::VariantLedger<#count>;
             #[inline]
             fn index(self) -> usize {
                 match self {

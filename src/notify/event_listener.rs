@@ -4,24 +4,23 @@
 
 use core::fmt;
 use core::future::Future;
-use core::marker::PhantomPinned;
+use core::marker::{PhantomData, PhantomPinned};
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use event_listener::{Event, EventListener};
+use pin_project_lite::pin_project;
+
+use crate::sync::loom_const_fn;
 
 /// An `Observable`'s list of listening waiters.
 pub(crate) struct NotifyList(Event);
 
 impl NotifyList {
-    #[cfg(not(loom))]
-    pub(crate) const fn new() -> Self {
-        NotifyList(Event::new())
-    }
-
-    #[cfg(loom)]
-    pub(crate) fn new() -> Self {
-        NotifyList(Event::new())
+    loom_const_fn! {
+        pub(crate) fn new() -> Self {
+            NotifyList(Event::new())
+        }
     }
 
     pub(crate) fn notify_all(&self) {
@@ -35,13 +34,16 @@ impl fmt::Debug for NotifyList {
     }
 }
 
-/// One waiter's place in a [`NotifyList`].
-pub(crate) struct Listener<'a> {
-    listener: Option<EventListener>,
-    /// The heap-free backend's listener is `!Unpin`; this one matches it so
-    /// that no public type's auto traits depend on the backend.
-    _pinned: PhantomPinned,
-    _list: core::marker::PhantomData<&'a NotifyList>,
+pin_project! {
+    /// One waiter's place in a [`NotifyList`].
+    pub(crate) struct Listener<'a> {
+        listener: Option<EventListener>,
+        // The heap-free backend's listener is `!Unpin`; this one matches it
+        // so that no public type's auto traits depend on the backend.
+        #[pin]
+        _pinned: PhantomPinned,
+        _list: PhantomData<&'a NotifyList>,
+    }
 }
 
 impl<'a> Listener<'a> {
@@ -49,15 +51,8 @@ impl<'a> Listener<'a> {
         Listener {
             listener: None,
             _pinned: PhantomPinned,
-            _list: core::marker::PhantomData,
+            _list: PhantomData,
         }
-    }
-
-    fn inner(self: Pin<&mut Self>) -> &mut Option<EventListener> {
-        // SAFETY: nothing here is structurally pinned: `EventListener` is
-        // `Unpin` (it boxes its entry), and the `PhantomPinned` marker holds
-        // no data. Handing out `&mut` to the option moves nothing pinned.
-        unsafe { &mut self.get_unchecked_mut().listener }
     }
 
     pub(crate) fn is_listening(&self) -> bool {
@@ -65,11 +60,11 @@ impl<'a> Listener<'a> {
     }
 
     pub(crate) fn listen(self: Pin<&mut Self>, list: &'a NotifyList) {
-        *self.inner() = Some(list.0.listen());
+        *self.project().listener = Some(list.0.listen());
     }
 
     pub(crate) fn poll_notified(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let slot = self.inner();
+        let slot = self.project().listener;
         let Some(listener) = slot else {
             return Poll::Ready(());
         };
@@ -83,7 +78,7 @@ impl<'a> Listener<'a> {
     }
 
     pub(crate) fn stop(self: Pin<&mut Self>) {
-        *self.inner() = None;
+        *self.project().listener = None;
     }
 
     /// Blocks the thread until notified: `false` if `deadline` passed first.
@@ -93,7 +88,7 @@ impl<'a> Listener<'a> {
         deadline: Option<std::time::Instant>,
     ) -> bool {
         use event_listener::Listener as _;
-        let Some(listener) = self.inner().take() else {
+        let Some(listener) = self.project().listener.take() else {
             return true;
         };
         match deadline {

@@ -24,19 +24,18 @@ use core::task::{Context, Poll};
 
 use maitake_sync::wait_queue::Wait;
 use maitake_sync::WaitQueue;
+use pin_project_lite::pin_project;
+
+use crate::sync::loom_const_fn;
 
 /// An `Observable`'s list of listening waiters.
 pub(crate) struct NotifyList(WaitQueue);
 
 impl NotifyList {
-    #[cfg(not(loom))]
-    pub(crate) const fn new() -> Self {
-        NotifyList(WaitQueue::new())
-    }
-
-    #[cfg(loom)]
-    pub(crate) fn new() -> Self {
-        NotifyList(WaitQueue::new())
+    loom_const_fn! {
+        pub(crate) fn new() -> Self {
+            NotifyList(WaitQueue::new())
+        }
     }
 
     pub(crate) fn notify_all(&self) {
@@ -50,9 +49,12 @@ impl fmt::Debug for NotifyList {
     }
 }
 
-/// One waiter's node, pinned inside its wait future.
-pub(crate) struct Listener<'a> {
-    wait: Option<Wait<'a>>,
+pin_project! {
+    /// One waiter's node, pinned inside its wait future.
+    pub(crate) struct Listener<'a> {
+        #[pin]
+        wait: Option<Wait<'a>>,
+    }
 }
 
 // SAFETY: `Sync` lets `&Listener` cross threads; through `&Listener` the
@@ -67,24 +69,16 @@ impl<'a> Listener<'a> {
         Listener { wait: None }
     }
 
-    fn wait(self: Pin<&mut Self>) -> Pin<&mut Option<Wait<'a>>> {
-        // SAFETY: structural pinning of the only field: `Listener` has no
-        // `Drop` impl, is not `Unpin` while `Wait` is not, and never moves
-        // `wait` out; it is only replaced through `Pin::set`, which drops the
-        // old node in place (unlinking it) first.
-        unsafe { self.map_unchecked_mut(|listener| &mut listener.wait) }
-    }
-
     pub(crate) fn is_listening(&self) -> bool {
         self.wait.is_some()
     }
 
     pub(crate) fn listen(self: Pin<&mut Self>, list: &'a NotifyList) {
-        self.wait().set(Some(list.0.wait()));
+        self.project().wait.set(Some(list.0.wait()));
     }
 
     pub(crate) fn poll_notified(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut slot = self.wait();
+        let mut slot = self.project().wait;
         let Some(wait) = slot.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
@@ -99,7 +93,7 @@ impl<'a> Listener<'a> {
     }
 
     pub(crate) fn stop(self: Pin<&mut Self>) {
-        self.wait().set(None);
+        self.project().wait.set(None);
     }
 }
 

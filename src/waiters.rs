@@ -1,0 +1,182 @@
+//! The waiter protocol: the notify list, the word that counts registered
+//! waiters and says whether one is *armed*, both sides of the handshake on
+//! them, and the argument that no wakeup is lost. Everything else that takes part (the
+//! state word, the ledger, the history ring, the wait engine) points here.
+//!
+//! ```text
+//!  bit  usize::BITS-1   usize::BITS-2 .................................. 0
+//!      +-------------+--------------------------------------------------+
+//!      | ARMED       | registered waiters                               |
+//!      +-------------+--------------------------------------------------+
+//! ```
+//!
+//! | word         | meaning                                                  | a setter                       |
+//! |--------------|----------------------------------------------------------|--------------------------------|
+//! | `0`          | nobody is waiting                                        | does nothing after its CAS     |
+//! | `n`          | `n` registered, all woken since they last listened       | records ledger entries only    |
+//! | `ARMED \| n` | `n` registered, one listened since the last notify       | records, clears `ARMED`, notifies all |
+//! | `ARMED`      | a waiter armed and has since gone (completed or dropped) | clears `ARMED`, one needless notify |
+//!
+//! # The handshake
+//!
+//! A waiter, once its first look found nothing:
+//!
+//! * **W1** [`register`](Waiters::register): count itself (SeqCst RMW);
+//! * **W2** look again with SeqCst loads of the state word (`StateWord::read_in_order`),
+//!   and remember the version `v0` it saw;
+//! * **W3** [`listen_and_arm`](Waiters::listen_and_arm): listen on the
+//!   notify list, *then* set `ARMED` (SeqCst RMW);
+//! * **W4** look again with SeqCst loads (the ledger, the ring, the word);
+//!   park if it found nothing. Woken, it looks again; if that finds nothing
+//!   its listener is spent, so it goes back to W3.
+//!
+//! A setter, after its transition:
+//!
+//! * **S1** its CAS on the state word (SeqCst), then its ring writes (SeqCst);
+//! * **S2** [`seen_by_setter`](Waiters::seen_by_setter) (SeqCst load): if
+//!   the word is 0 it stops here;
+//! * **S3** if any waiter is registered, its ledger write (SeqCst);
+//! * **S4** [`notify_if_armed`](Waiters::notify_if_armed): if `ARMED` is set, clear it
+//!   (SeqCst RMW) and, if this call cleared it, notify every listener.
+//!
+//! # Why no wakeup is lost
+//!
+//! All the accesses above are SeqCst, so they sit in one total order.
+//!
+//! * **Registration.** If S2 reads 0, W1 of every waiter it missed comes
+//!   later, so that waiter's W2 sees S1: its `v0` already covers this
+//!   transition and nothing needs recording or waking. Skipping is safe.
+//! * **Arming.** If S4 finds `ARMED` clear, either S4 comes before the W3 of
+//!   a listening waiter, so S1 and S3 come before its W4 and W4 sees the
+//!   transition; or another setter cleared `ARMED` after that W3, and that
+//!   setter notified everyone listening, this waiter included, because it
+//!   listened *before* arming (the notify-list seam: a notify that begins
+//!   after `listen` is seen). The woken waiter looks again, and re-arms
+//!   before it parks again, so the argument repeats until it finds what the
+//!   transition left. Whoever clears `ARMED` notifies, so no listener is left
+//!   un-woken behind a clear flag.
+//!
+//! Arming *before* listening breaks the second case: a notify between the
+//! two is missed, and the setter that cleared `ARMED` leaves the next one to
+//! skip. `tests/loom.rs` has the model that catches that order.
+//!
+//! The fast paths this buys: with no waiter, `set` is its CAS and one load;
+//! once every waiter is woken, setters skip the notify list (and its lock)
+//! until one of them arms again.
+//!
+//! Under loom, SeqCst accesses are modelled as AcqRel, so each side also
+//! passes a [`seqcst_order_point`](crate::sync::seqcst_order_point).
+
+use core::fmt;
+use core::pin::Pin;
+
+use crate::notify::{Listener, NotifyList};
+use crate::sync::{loom_const_fn, seqcst_order_point, AtomicUsize, Ordering};
+
+/// The top bit: some waiter listened since the last notify.
+const ARMED: usize = 1 << (usize::BITS - 1);
+
+/// Registered waiters, the `ARMED` flag and the notify list; see the module
+/// docs.
+pub(crate) struct Waiters {
+    word: AtomicUsize,
+    list: NotifyList,
+}
+
+/// What a setter read at S2.
+#[derive(Clone, Copy)]
+pub(crate) struct Seen(usize);
+
+impl Seen {
+    /// Nobody registered and nobody armed: the setter is done.
+    #[inline]
+    pub(crate) fn is_nobody(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Some waiter is registered: its wait may need a ledger entry.
+    #[inline]
+    pub(crate) fn any_registered(self) -> bool {
+        self.0 & !ARMED != 0
+    }
+}
+
+impl Waiters {
+    loom_const_fn! {
+        /// Nobody waiting.
+        pub(crate) fn new() -> Self {
+            Waiters {
+                word: AtomicUsize::new(0),
+                list: NotifyList::new(),
+            }
+        }
+    }
+
+    /// Registered waiters, for diagnostics. Relaxed: a snapshot.
+    pub(crate) fn count(&self) -> usize {
+        self.word.load(Ordering::Relaxed) & !ARMED
+    }
+
+    /// W1: counts one waiter until the guard is dropped. The caller's next
+    /// look at the state word must be `read_in_order`.
+    #[inline]
+    pub(crate) fn register(&self) -> Registered<'_> {
+        self.word.fetch_add(1, Ordering::SeqCst);
+        seqcst_order_point();
+        Registered(self)
+    }
+
+    /// W3: listens, then arms, in that order (module docs). The caller looks
+    /// again, with SeqCst loads, before it parks.
+    #[inline]
+    pub(crate) fn listen_and_arm<'a>(&'a self, listener: Pin<&mut Listener<'a>>) {
+        listener.listen(&self.list);
+        self.word.fetch_or(ARMED, Ordering::SeqCst);
+        seqcst_order_point();
+    }
+
+    /// S2: what a setter sees right after its transition.
+    #[inline]
+    pub(crate) fn seen_by_setter(&self) -> Seen {
+        seqcst_order_point();
+        Seen(self.word.load(Ordering::SeqCst))
+    }
+
+    /// S4: notifies every listener if `ARMED` was set and this call cleared
+    /// it. The plain load first keeps the RMW (a locked instruction) off
+    /// `set` while nobody is armed.
+    #[inline]
+    pub(crate) fn notify_if_armed(&self) {
+        seqcst_order_point();
+        if self.word.load(Ordering::SeqCst) & ARMED != 0
+            && self.word.fetch_and(!ARMED, Ordering::SeqCst) & ARMED != 0
+        {
+            self.list.notify_all();
+        }
+    }
+}
+
+/// One waiter counted in [`Waiters`]; dropping it (the wait completed, or
+/// was dropped) forgets it.
+#[must_use = "dropping the registration unregisters at once"]
+pub(crate) struct Registered<'a>(&'a Waiters);
+
+impl Drop for Registered<'_> {
+    /// Relaxed: the count only lets setters skip work, and a late decrement
+    /// costs a setter one needless ledger write or notify, never a missed one.
+    #[inline]
+    fn drop(&mut self) {
+        self.0.word.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl fmt::Debug for Waiters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = self.word.load(Ordering::Relaxed);
+        f.debug_struct("Waiters")
+            .field("registered", &(word & !ARMED))
+            .field("armed", &(word & ARMED != 0))
+            .field("list", &self.list)
+            .finish()
+    }
+}
