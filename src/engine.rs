@@ -1,16 +1,11 @@
 //! The one wait engine: every wait future, subscriber future and stream,
-//! and the blocking waits, run on [`Engine`].
-//!
-//! What differs between waits is what they look for, a [`Check`]: the
-//! observable's waits look at the ledger, the ring and the word (`wait.rs`),
-//! a subscriber's at its cursor (`subscriber.rs`). The engine owns the rest:
-//! the registration, the listener pinned inside the future, the order of
-//! look, register, look, listen-and-arm, look, park (the handshake in
-//! `waiters.rs`), and the cancel path.
-//!
-//! Cancel safety: dropping an engine at any point unregisters (its
-//! [`Registered`] guard) and drops its listener. It never consumes a notification another waiter needs: setters
-//! notify every listener, there is nothing to hand on.
+//! and the blocking waits, run on [`Engine`]. Waits differ only in what they
+//! look for, a [`Check`] (`wait.rs`: ledger, ring and word; `subscriber.rs`:
+//! a cursor). The engine owns the rest: the registration, the listener pinned
+//! inside the future, the handshake's order (`waiters.rs`) and the cancel
+//! path: dropping an engine at any point unregisters and drops its listener,
+//! and consumes no notification another waiter needs (setters notify every
+//! listener, there is nothing to hand on).
 
 use core::fmt;
 use core::pin::Pin;
@@ -29,11 +24,10 @@ pub(crate) trait Check<'a> {
     /// The waiters of the observable this wait is on.
     fn waiters(&self) -> &'a Waiters;
 
-    /// Looks for what the wait waits for. `registered` is false on the
-    /// first look, before the engine registers (any ordering will do), and
-    /// true after: then every load of the state word, the ledger or the ring
-    /// is SeqCst (W2 and W4 in `waiters.rs`).
-    fn check(&mut self, registered: bool) -> Option<Self::Output>;
+    /// Looks for what the wait waits for: once before the engine registers
+    /// (any ordering will do), then after, when every load of the state
+    /// word, the ledger or the ring is SeqCst (W2 and W4 in `waiters.rs`).
+    fn check(&mut self) -> Option<Self::Output>;
 }
 
 pin_project! {
@@ -42,7 +36,6 @@ pin_project! {
     #[project = EngineProj]
     pub(crate) struct Engine<'a, C> {
         check: C,
-        // Dropping it unregisters: the cancel path.
         registered: Option<Registered<'a>>,
         #[pin]
         listener: Listener<'a>,
@@ -63,45 +56,40 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
     /// The async driver. After `Ready`, polling again starts a new wait
     /// (streams do).
     pub(crate) fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<C::Output> {
-        let mut this = self.project();
-        loop {
-            if let Some(found) = this.look() {
-                return Poll::Ready(found);
-            }
-            if this.listener.is_listening() {
-                if this.listener.as_mut().poll_notified(cx).is_pending() {
-                    return Poll::Pending;
-                }
-            } else {
-                let waiters = this.check.waiters();
-                waiters.listen_and_arm(this.listener.as_mut());
-            }
-        }
+        self.drive(|listener| listener.poll_notified(cx).is_ready())
+            .map_or(Poll::Pending, Poll::Ready)
     }
 
     /// The blocking driver: as `poll`, parking the thread. `None` if
     /// `deadline` passed first.
     #[cfg(all(feature = "std", not(loom)))]
     pub(crate) fn wait_blocking(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         deadline: Option<std::time::Instant>,
+    ) -> Option<C::Output> {
+        self.as_mut()
+            .drive(|listener| listener.wait_blocking(deadline))
+            // Timed out: one last look, for a transition that raced with
+            // the deadline.
+            .or_else(|| self.project().look())
+    }
+
+    /// Looks until found, or until `park` (on a listening listener) returns
+    /// `false` rather than `true` for "notified": pending, or timed out.
+    fn drive(
+        self: Pin<&mut Self>,
+        mut park: impl FnMut(Pin<&mut Listener<'a>>) -> bool,
     ) -> Option<C::Output> {
         let mut this = self.project();
         loop {
             if let Some(found) = this.look() {
                 return Some(found);
             }
-            if this.listener.is_listening() {
-                if !this.listener.as_mut().wait_blocking(deadline) {
-                    // Timed out: one last look, for a transition that raced
-                    // with the deadline.
-                    let found = this.check.check(true);
-                    this.finish();
-                    return found;
-                }
-            } else {
+            if !this.listener.is_listening() {
                 let waiters = this.check.waiters();
                 waiters.listen_and_arm(this.listener.as_mut());
+            } else if !park(this.listener.as_mut()) {
+                return None;
             }
         }
     }
@@ -112,7 +100,7 @@ impl<'a, C: Check<'a>> EngineProj<'_, 'a, C> {
     /// W2 at once); finishes the wait when found.
     fn look(&mut self) -> Option<C::Output> {
         loop {
-            if let Some(found) = self.check.check(self.registered.is_some()) {
+            if let Some(found) = self.check.check() {
                 self.finish();
                 return Some(found);
             }
@@ -130,33 +118,28 @@ impl<'a, C: Check<'a>> EngineProj<'_, 'a, C> {
     }
 }
 
-impl<C: fmt::Debug> fmt::Debug for Engine<'_, C> {
+impl<C> fmt::Debug for Engine<'_, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
-            .field("check", &self.check)
             .field("registered", &self.registered.is_some())
             .field("listener", &self.listener)
             .finish()
     }
 }
 
-/// Declares a public future or stream that is a newtype over an [`Engine`],
-/// with `engine(self: Pin<&mut Self>)` projecting to it.
-///
-/// The one hand-written pin projection in the crate, written once here:
-/// pin-project-lite cannot parse const generics (taiki-e/pin-project-lite#62),
-/// and every public wait type carries the observable's `HISTORY`.
+/// Declares a public future (or stream) over an [`Engine`] whose check
+/// returns `$out`. The crate's one hand-written pin projection, written once
+/// here: pin-project-lite cannot parse const generics
+/// (taiki-e/pin-project-lite#62), and every public wait type has `HISTORY`.
 macro_rules! engine_newtype {
     (
         $(#[$attr:meta])*
-        pub struct $name:ident<$($param:tt),*> ($engine:ty $(, $marker:ty)?)
+        pub struct $name:ident<$($param:tt),*>($engine:ty $(, $marker:ty)?)
         where [$($impl_generics:tt)*] [$($decl_generics:tt)*];
+        impl $kind:ident -> $out:ty;
     ) => {
         $(#[$attr])*
-        pub struct $name<$($decl_generics)*>(
-            pub(crate) $engine,
-            $($marker)?
-        );
+        pub struct $name<$($decl_generics)*>(pub(crate) $engine, $($marker)?);
 
         impl<$($impl_generics)*> $name<$($param),*> {
             fn engine(self: core::pin::Pin<&mut Self>) -> core::pin::Pin<&mut $engine> {
@@ -169,8 +152,7 @@ macro_rules! engine_newtype {
             }
         }
 
-        // Fails to compile if `$name` implements `Drop`, which could move
-        // the pinned engine (pin-project-lite's guard).
+        // pin-project-lite's guard: fails to compile if `$name` has a `Drop`.
         const _: () = {
             #[allow(dead_code)] // only its impls matter
             trait MustNotImplDrop {}
@@ -182,6 +164,29 @@ macro_rules! engine_newtype {
         impl<$($impl_generics)*> core::fmt::Debug for $name<$($param),*> {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.debug_tuple(stringify!($name)).field(&self.0).finish()
+            }
+        }
+
+        $crate::engine::engine_newtype!(@$kind $name [$($impl_generics)*] [$($param),*] $out);
+    };
+    (@Future $name:ident [$($impl_generics:tt)*] [$($param:tt),*] $out:ty) => {
+        impl<$($impl_generics)*> core::future::Future for $name<$($param),*> {
+            type Output = $out;
+
+            fn poll(self: core::pin::Pin<&mut Self>, cx: &mut core::task::Context<'_>) -> core::task::Poll<$out> {
+                self.engine().poll(cx)
+            }
+        }
+    };
+    (@Stream $name:ident [$($impl_generics:tt)*] [$($param:tt),*] $out:ty) => {
+        impl<$($impl_generics)*> futures_core::Stream for $name<$($param),*> {
+            type Item = $out;
+
+            fn poll_next(
+                self: core::pin::Pin<&mut Self>,
+                cx: &mut core::task::Context<'_>,
+            ) -> core::task::Poll<Option<$out>> {
+                self.engine().poll(cx).map(Some)
             }
         }
     };

@@ -25,32 +25,13 @@ pub trait Ledger: Send + Sync + 'static {
     }
 
     /// The slot of variant `index`.
-    fn slot(&self, index: usize) -> &LedgerSlot;
+    fn slot(&self, index: usize) -> &AtomicWord;
 }
 
-/// One variant's slot: the version of its last recorded entry.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct LedgerSlot(AtomicWord);
-
-impl LedgerSlot {
-    loom_const_fn! {
-        /// A slot that records no entry since version 0.
-        fn zero() -> Self {
-            LedgerSlot(AtomicWord::new(0))
-        }
-    }
-
-    /// The recorded version. SeqCst: a waiter's look (W4 in `waiters.rs`).
-    #[inline]
-    pub(crate) fn read_in_order(&self) -> Word {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    /// Sets the recorded version: for the wrap-around tests only.
-    #[cfg(all(test, not(loom)))]
-    pub(crate) fn jump_to(&self, version: Word) {
-        self.0.store(version, Ordering::Relaxed);
+loom_const_fn! {
+    /// A slot that records no entry since version 0.
+    fn zero() -> AtomicWord {
+        AtomicWord::new(0)
     }
 }
 
@@ -63,7 +44,7 @@ impl Ledger for NoLedger {
     loom_const! {
         const EMPTY: Self = NoLedger;
     }
-    fn slot(&self, _: usize) -> &LedgerSlot {
+    fn slot(&self, _: usize) -> &AtomicWord {
         unreachable!("stateword: a non-finite state has no ledger slots")
     }
 }
@@ -71,14 +52,14 @@ impl Ledger for NoLedger {
 /// A ledger of `N` variants (derived enums, `bool`).
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct VariantLedger<const N: usize>([LedgerSlot; N]);
+pub struct VariantLedger<const N: usize>([AtomicWord; N]);
 
 impl<const N: usize> Ledger for VariantLedger<N> {
     loom_const! {
-        const EMPTY: Self = VariantLedger(array_of![LedgerSlot::zero(); LedgerSlot; N]);
+        const EMPTY: Self = VariantLedger(array_of![zero(); AtomicWord; N]);
     }
     #[inline]
-    fn slot(&self, index: usize) -> &LedgerSlot {
+    fn slot(&self, index: usize) -> &AtomicWord {
         &self.0[index]
     }
 }
@@ -87,19 +68,19 @@ impl<const N: usize> Ledger for VariantLedger<N> {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct OptionLedger<L> {
-    none: LedgerSlot,
+    none: AtomicWord,
     some: L,
 }
 
 impl<L: Ledger> Ledger for OptionLedger<L> {
     loom_const! {
         const EMPTY: Self = OptionLedger {
-            none: LedgerSlot::zero(),
+            none: zero(),
             some: loom_const!(read L::EMPTY),
         };
     }
     #[inline]
-    fn slot(&self, index: usize) -> &LedgerSlot {
+    fn slot(&self, index: usize) -> &AtomicWord {
         match index {
             0 => &self.none,
             i => self.some.slot(i - 1),
@@ -121,8 +102,7 @@ impl<L: Ledger> Ledger for OptionLedger<L> {
 /// inside its window at once. The bound on "later" is a `StateWord::guess`:
 /// coherence alone makes it at least our own CAS.
 #[inline]
-pub(crate) fn record_entry<S: State>(slot: &LedgerSlot, version: Word, word: &StateWord<S>) {
-    let slot = &slot.0;
+pub(crate) fn record_entry<S: State>(slot: &AtomicWord, version: Word, word: &StateWord<S>) {
     let mut seen = slot.load(Ordering::Relaxed);
     loop {
         if seen == version {

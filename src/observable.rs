@@ -250,14 +250,11 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
                 &self.word,
             );
         }
-        let seen = self.waiters.seen_by_setter();
-        if seen.is_nobody() {
-            return Ok(());
-        }
-        if S::VARIANTS > 0 && seen.any_registered() {
-            record_entry::<S>(self.ledger.slot(next.index()), version, &self.word);
-        }
-        self.waiters.notify_if_armed();
+        self.waiters.after_transition(|| {
+            if S::VARIANTS > 0 {
+                record_entry::<S>(self.ledger.slot(next.index()), version, &self.word);
+            }
+        });
         Ok(())
     }
 
@@ -406,6 +403,7 @@ impl<S: State + fmt::Debug, const HISTORY: usize> fmt::Debug for Observable<S, H
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::sync::Ordering::Relaxed;
     use core::task::Poll;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -440,27 +438,16 @@ mod tests {
             let o = Observable::new(value);
             o.word.jump_to(version, value);
             for index in 0..S::VARIANTS {
-                o.ledger.slot(index).jump_to(version);
+                o.ledger.slot(index).store(version, Relaxed);
             }
             o
         }
     }
 
+    #[allow(clippy::incompatible_msrv)] // tests are not built at the MSRV
     fn poll<F: core::future::Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-        let waker = noop_waker();
-        core::pin::Pin::new(f).poll(&mut core::task::Context::from_waker(&waker))
-    }
-
-    fn noop_waker() -> core::task::Waker {
-        use core::task::{RawWaker, RawWakerVTable, Waker};
-        const VTABLE: RawWakerVTable = RawWakerVTable::new(
-            |_| RawWaker::new(core::ptr::null(), &VTABLE),
-            |_| {},
-            |_| {},
-            |_| {},
-        );
-        // SAFETY: every vtable function ignores the (null) data pointer.
-        unsafe { Waker::from_raw(RawWaker::new(core::ptr::null(), &VTABLE)) }
+        let cx = &mut core::task::Context::from_waker(core::task::Waker::noop());
+        core::pin::Pin::new(f).poll(cx)
     }
 
     const TOP: Word = Layout::<Conn>::VERSION_MASK;
@@ -517,13 +504,15 @@ mod tests {
         let conn = Observable::new(Conn::Connected);
         let stale = 5;
         let now = stale + (TOP >> 1) + 10;
-        conn.ledger.slot(Conn::Closing.index()).jump_to(stale);
+        conn.ledger
+            .slot(Conn::Closing.index())
+            .store(stale, Relaxed);
         conn.word.jump_to(now - 1, Conn::Connected);
         let mut w = core::pin::pin!(conn.wait_until(Conn::Closing));
         assert!(poll(&mut w).is_pending());
         conn.set(Conn::Closing);
         conn.set(Conn::Closed);
-        assert_eq!(conn.ledger.slot(Conn::Closing.index()).read_in_order(), now);
+        assert_eq!(conn.ledger.slot(Conn::Closing.index()).load(Relaxed), now);
         assert_eq!(poll(&mut w), Poll::Ready(Conn::Closing));
     }
 }

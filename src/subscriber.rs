@@ -1,12 +1,7 @@
 //! [`Subscriber`]: a cursor into an observable's transitions.
 
 use core::fmt;
-use core::future::Future;
 use core::marker::PhantomData;
-use core::pin::Pin;
-use core::task::{Context, Poll};
-
-use futures_core::Stream;
 
 use crate::engine::{engine_newtype, Check, Engine};
 use crate::history::{self, Lagged, Read, Transition};
@@ -49,7 +44,7 @@ impl<S: State, const HISTORY: usize> Source<'_, S, HISTORY> {
 ///   ring (`Observable::<S, N>::with_history`, `N > 0`); a subscriber that
 ///   fell more than `N` behind gets one [`Lagged`] with the exact count, then
 ///   continues. [`transitions`](Self::transitions) is the same as a
-///   [`Stream`], [`changes`](Self::changes) the values of `changed`.
+///   [`Stream`](futures_core::Stream), [`changes`](Self::changes) the values of `changed`.
 ///
 /// Memory is constant: the cursor, and one listener while waiting. The
 /// subscriber itself is a plain cursor (`Unpin`, free to move); the listener
@@ -329,14 +324,6 @@ impl<S: State, const HISTORY: usize> Cursor<'_, S, HISTORY> {
     }
 }
 
-impl<S: State, const HISTORY: usize> fmt::Debug for Cursor<'_, S, HISTORY> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cursor")
-            .field("version", &crate::word::widen(*self.cursor))
-            .finish()
-    }
-}
-
 /// What `changed` and `changes` look for: the observable moved past the
 /// cursor. Every look loads the word in order (W2, W4 in `waiters.rs`).
 pub(crate) struct ChangeCheck<'s, S: State, const HISTORY: usize>(Cursor<'s, S, HISTORY>);
@@ -348,7 +335,7 @@ impl<'s, S: State, const HISTORY: usize> Check<'s> for ChangeCheck<'s, S, HISTOR
         &self.0.observable.waiters
     }
 
-    fn check(&mut self, _registered: bool) -> Option<S> {
+    fn check(&mut self) -> Option<S> {
         let word = self.0.observable.word.read_in_order();
         let version = Layout::<S>::version(word);
         if version == *self.0.cursor {
@@ -370,21 +357,9 @@ impl<'s, S: State, const HISTORY: usize> Check<'s> for TransitionCheck<'s, S, HI
         &self.0.observable.waiters
     }
 
-    fn check(&mut self, _registered: bool) -> Option<Self::Output> {
+    fn check(&mut self) -> Option<Self::Output> {
         let current = Layout::<S>::version(self.0.observable.word.read_in_order());
         self.0.transition_at(current)
-    }
-}
-
-impl<S: State, const HISTORY: usize> fmt::Debug for ChangeCheck<'_, S, HISTORY> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ChangeCheck").field(&self.0).finish()
-    }
-}
-
-impl<S: State, const HISTORY: usize> fmt::Debug for TransitionCheck<'_, S, HISTORY> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TransitionCheck").field(&self.0).finish()
     }
 }
 
@@ -405,14 +380,7 @@ engine_newtype! {
         PhantomData<&'s mut Subscriber<'a, S, HISTORY>>
     )
     where ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S: State, const HISTORY: usize];
-}
-
-impl<S: State, const HISTORY: usize> Future for SubscriberChanged<'_, '_, S, HISTORY> {
-    type Output = S;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
-        self.engine().poll(cx)
-    }
+    impl Future -> S;
 }
 
 engine_newtype! {
@@ -423,14 +391,7 @@ engine_newtype! {
         PhantomData<&'s mut Subscriber<'a, S, HISTORY>>
     )
     where ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S: State, const HISTORY: usize];
-}
-
-impl<S: State, const HISTORY: usize> Future for NextTransition<'_, '_, S, HISTORY> {
-    type Output = Result<Transition<S>, Lagged>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.engine().poll(cx)
-    }
+    impl Future -> Result<Transition<S>, Lagged>;
 }
 
 engine_newtype! {
@@ -441,14 +402,7 @@ engine_newtype! {
         PhantomData<&'s mut Subscriber<'a, S, HISTORY>>
     )
     where ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S: State, const HISTORY: usize];
-}
-
-impl<S: State, const HISTORY: usize> Stream for Changes<'_, '_, S, HISTORY> {
-    type Item = S;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S>> {
-        self.engine().poll(cx).map(Some)
-    }
+    impl Stream -> S;
 }
 
 engine_newtype! {
@@ -460,12 +414,5 @@ engine_newtype! {
         PhantomData<&'s mut Subscriber<'a, S, HISTORY>>
     )
     where ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S: State, const HISTORY: usize];
-}
-
-impl<S: State, const HISTORY: usize> Stream for Transitions<'_, '_, S, HISTORY> {
-    type Item = Result<Transition<S>, Lagged>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.engine().poll(cx).map(Some)
-    }
+    impl Stream -> Result<Transition<S>, Lagged>;
 }

@@ -5,34 +5,21 @@
 //! `portable-atomic` feature swaps in atomics for targets without CAS.
 
 #[cfg(all(not(loom), not(feature = "portable-atomic")))]
-pub(crate) use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic as imp;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::atomic as imp;
 #[cfg(all(not(loom), feature = "portable-atomic"))]
-pub(crate) use portable_atomic::{AtomicUsize, Ordering};
+use portable_atomic as imp;
+
+pub(crate) use imp::{AtomicUsize, Ordering};
 
 // The state word is 64 bits wherever the target has native 64-bit atomics and
 // 32 bits elsewhere: a lock-based 64-bit emulation would break the lock-free
 // guarantee, a narrower word only shortens the version (see `word.rs`).
-#[cfg(all(loom, not(target_has_atomic = "64")))]
-pub(crate) use loom::sync::atomic::AtomicU32 as AtomicWord;
-#[cfg(all(loom, target_has_atomic = "64"))]
-pub(crate) use loom::sync::atomic::AtomicU64 as AtomicWord;
-
-#[cfg(all(not(loom), feature = "portable-atomic", not(target_has_atomic = "64")))]
-pub(crate) use portable_atomic::AtomicU32 as AtomicWord;
-#[cfg(all(not(loom), feature = "portable-atomic", target_has_atomic = "64"))]
-pub(crate) use portable_atomic::AtomicU64 as AtomicWord;
-
-#[cfg(all(
-    not(loom),
-    not(feature = "portable-atomic"),
-    not(target_has_atomic = "64"),
-    target_has_atomic = "32"
-))]
-pub(crate) use core::sync::atomic::AtomicU32 as AtomicWord;
-#[cfg(all(not(loom), not(feature = "portable-atomic"), target_has_atomic = "64"))]
-pub(crate) use core::sync::atomic::AtomicU64 as AtomicWord;
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) use imp::AtomicU32 as AtomicWord;
+#[cfg(target_has_atomic = "64")]
+pub(crate) use imp::AtomicU64 as AtomicWord;
 
 #[cfg(all(
     not(loom),
@@ -67,73 +54,47 @@ pub(crate) type Word = u64;
 #[cfg(not(target_has_atomic = "64"))]
 pub(crate) type Word = u32;
 
-/// Defines a `const fn` that is a plain `fn` under loom, whose atomics are
-/// built at run time (they register with the model): the body is written
-/// once. The model is maitake-sync's `loom_const_fn!`.
+/// Defines a `const fn` that is a plain `fn` under loom (whose atomics are
+/// built at run time, registered with the model), writing the body once;
+/// maitake-sync's `loom_const_fn!` is the model.
 macro_rules! loom_const_fn {
-    ($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
-        $(#[$attr])*
-        #[cfg(not(loom))]
-        $vis const fn $name($($arg: $ty),*) -> $ret $body
-
-        $(#[$attr])*
-        #[cfg(loom)]
-        $vis fn $name($($arg: $ty),*) -> $ret $body
+    ($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
+        $(#[$attr])* #[cfg(not(loom))] $vis const fn $name($($arg: $ty),*) -> $ret $body
+        $(#[$attr])* #[cfg(loom)] $vis fn $name($($arg: $ty),*) -> $ret $body
     };
 }
 pub(crate) use loom_const_fn;
 
-/// `[item; N]` for an item that is not `Copy` (an atomic, or a struct of
-/// them), usable in a `const fn`: outside loom through a `const` template
-/// (so `item` must be a constant expression of type `ty`), under loom by
-/// building each element at run time.
+/// `[item; N]` of a non-`Copy` item (atomics) in a `const fn`: through a
+/// `const` template outside loom, built element by element under loom.
 macro_rules! array_of {
     ($item:expr; $ty:ty; $n:expr) => {{
         #[cfg(not(loom))]
-        {
-            #[allow(clippy::declare_interior_mutable_const)] // copied, never shared
-            const ITEM: $ty = $item;
-            [ITEM; $n]
-        }
+        #[allow(clippy::declare_interior_mutable_const)] // copied, never shared
+        const ITEM: $ty = $item;
+        #[cfg(not(loom))]
+        let array = [ITEM; $n];
         #[cfg(loom)]
-        {
-            core::array::from_fn(|_| $item)
-        }
+        let array = core::array::from_fn(|_| $item);
+        array
     }};
 }
 pub(crate) use array_of;
 
-/// An associated constant built from atomics, written once: a `const`
-/// outside loom, a `const` *function* under loom (its atomics are built at
-/// run time). Declare it in a trait with `loom_const! { const NAME: T; }`,
-/// define it with `loom_const! { const NAME: T = value; }`, read it with
-/// `loom_const!(read Type::NAME)`.
+/// The same for an associated constant: declared (in a trait) or defined
+/// as `const NAME: T` outside loom and `const NAME: fn() -> T` under loom;
+/// `loom_const!(read Type::NAME)` reads either.
 macro_rules! loom_const {
-    ($(#[$attr:meta])* const $name:ident: $ty:ty;) => {
-        $(#[$attr])*
-        #[cfg(not(loom))]
-        const $name: $ty;
-        $(#[$attr])*
-        #[cfg(loom)]
-        const $name: fn() -> $ty;
-    };
-    ($(#[$attr:meta])* const $name:ident: $ty:ty = $value:expr;) => {
-        $(#[$attr])*
-        #[cfg(not(loom))]
-        const $name: $ty = $value;
-        $(#[$attr])*
-        #[cfg(loom)]
-        const $name: fn() -> $ty = || $value;
+    ($(#[$attr:meta])* const $name:ident: $ty:ty $(= $value:expr)?;) => {
+        $(#[$attr])* #[cfg(not(loom))] const $name: $ty $(= $value)?;
+        $(#[$attr])* #[cfg(loom)] const $name: fn() -> $ty $(= || $value)?;
     };
     (read $constant:expr) => {{
         #[cfg(not(loom))]
-        {
-            $constant
-        }
+        let value = $constant;
         #[cfg(loom)]
-        {
-            ($constant)()
-        }
+        let value = ($constant)();
+        value
     }};
 }
 pub(crate) use loom_const;

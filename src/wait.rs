@@ -21,17 +21,12 @@
 //! its list node inside them (`crate::notify`). Pin them (`core::pin::pin!`)
 //! to poll one by reference, as with tokio's `Notified`.
 
-use core::fmt;
-use core::future::Future;
-use core::pin::Pin;
-use core::task::{Context, Poll};
-
 use crate::engine::{engine_newtype, Check, Engine};
 use crate::history::{self, Read};
 use crate::ledger::{entered_since, Ledger};
 use crate::observable::Observable;
 use crate::state::State;
-use crate::sync::Word;
+use crate::sync::{Ordering, Word};
 use crate::waiters::Waiters;
 use crate::word::Layout;
 
@@ -84,7 +79,7 @@ impl<S> Matcher<S> for AnyValue {
 enum Phase {
     /// Not yet looked.
     Start,
-    /// Looked once, about to register; `mask` holds the variants that match.
+    /// Looked once; `mask` holds the variants that match.
     Unregistered { mask: u64 },
     /// Registered at version `v0`, waiting for a transition into a variant in
     /// `mask`. `scanned` is the last version read from the history ring;
@@ -135,13 +130,12 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
         &self.observable.waiters
     }
 
-    fn check(&mut self, registered: bool) -> Option<S> {
-        let found = match (self.phase, registered) {
-            (Phase::Start, false) => self.first_look(),
-            (Phase::Unregistered { mask }, true) => self.register(mask),
-            (Phase::Registered { .. }, true) => self.recheck(),
-            (Phase::Done, _) => panic!("stateword: a wait future was polled after it completed"),
-            (phase, registered) => unreachable!("{phase:?} with registered = {registered}"),
+    fn check(&mut self) -> Option<S> {
+        let found = match self.phase {
+            Phase::Start => self.first_look(),
+            Phase::Unregistered { mask } => self.register(mask),
+            Phase::Registered { .. } => self.recheck(),
+            Phase::Done => panic!("stateword: a wait future was polled after it completed"),
         };
         if found.is_some() {
             self.phase = Phase::Done;
@@ -240,7 +234,7 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         while rest != 0 {
             let index = rest.trailing_zeros() as usize;
             rest &= rest - 1;
-            let slot = observable.ledger.slot(index).read_in_order();
+            let slot = observable.ledger.slot(index).load(Ordering::SeqCst);
             let current = Layout::<S>::version(observable.word.read_in_order());
             if let Some(since) = entered_since::<S>(slot, v0, current) {
                 if earliest.map_or(true, |(best, _)| since < best) {
@@ -265,15 +259,6 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
     }
 }
 
-impl<S: State, P, const HISTORY: usize> fmt::Debug for StateCheck<'_, S, P, HISTORY> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StateCheck")
-            .field("mode", &self.mode)
-            .field("phase", &self.phase)
-            .finish()
-    }
-}
-
 engine_newtype! {
     /// Future of [`Observable::wait_for`] and [`Observable::wait_for_next`]:
     /// resolves to the matched value.
@@ -287,15 +272,8 @@ engine_newtype! {
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct WaitFor<'a, S, P, HISTORY>(StateWait<'a, S, P, HISTORY>)
-    where ['a, S: State, P, const HISTORY: usize] ['a, S: State, P, const HISTORY: usize = 0];
-}
-
-impl<S: State, P: FnMut(S) -> bool, const HISTORY: usize> Future for WaitFor<'_, S, P, HISTORY> {
-    type Output = S;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
-        self.engine().poll(cx)
-    }
+    where ['a, S: State, P: FnMut(S) -> bool, const HISTORY: usize] ['a, S: State, P, const HISTORY: usize = 0];
+    impl Future -> S;
 }
 
 engine_newtype! {
@@ -311,14 +289,7 @@ engine_newtype! {
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct WaitUntil<'a, S, HISTORY>(StateWait<'a, S, Equals<S>, HISTORY>)
     where ['a, S: State, const HISTORY: usize] ['a, S: State, const HISTORY: usize = 0];
-}
-
-impl<S: State, const HISTORY: usize> Future for WaitUntil<'_, S, HISTORY> {
-    type Output = S;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
-        self.engine().poll(cx)
-    }
+    impl Future -> S;
 }
 
 engine_newtype! {
@@ -339,12 +310,5 @@ engine_newtype! {
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Changed<'a, S, HISTORY>(StateWait<'a, S, AnyValue, HISTORY>)
     where ['a, S: State, const HISTORY: usize] ['a, S: State, const HISTORY: usize = 0];
-}
-
-impl<S: State, const HISTORY: usize> Future for Changed<'_, S, HISTORY> {
-    type Output = S;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<S> {
-        self.engine().poll(cx)
-    }
+    impl Future -> S;
 }

@@ -1,14 +1,8 @@
 //! The waiter protocol: the notify list, the word that counts registered
 //! waiters and says whether one is *armed*, both sides of the handshake on
-//! them, and the argument that no wakeup is lost. Everything else that takes part (the
-//! state word, the ledger, the history ring, the wait engine) points here.
-//!
-//! ```text
-//!  bit  usize::BITS-1   usize::BITS-2 .................................. 0
-//!      +-------------+--------------------------------------------------+
-//!      | ARMED       | registered waiters                               |
-//!      +-------------+--------------------------------------------------+
-//! ```
+//! them, and the argument that no wakeup is lost. Everything else that
+//! takes part (the state word, the ledger, the history ring, the wait
+//! engine) points here. The word: `ARMED` is its top bit, the count the rest.
 //!
 //! | word         | meaning                                                  | a setter                       |
 //! |--------------|----------------------------------------------------------|--------------------------------|
@@ -33,11 +27,10 @@
 //! A setter, after its transition:
 //!
 //! * **S1** its CAS on the state word (SeqCst), then its ring writes (SeqCst);
-//! * **S2** [`seen_by_setter`](Waiters::seen_by_setter) (SeqCst load): if
-//!   the word is 0 it stops here;
-//! * **S3** if any waiter is registered, its ledger write (SeqCst);
-//! * **S4** [`notify_if_armed`](Waiters::notify_if_armed): if `ARMED` is set, clear it
-//!   (SeqCst RMW) and, if this call cleared it, notify every listener.
+//! * in [`after_transition`](Waiters::after_transition): **S2** a SeqCst
+//!   load of the word, and if it is 0, stop; **S3** if any waiter is
+//!   registered, the ledger write (SeqCst); **S4** if `ARMED` is set, clear
+//!   it (SeqCst RMW) and, if this call cleared it, notify every listener.
 //!
 //! # Why no wakeup is lost
 //!
@@ -60,14 +53,11 @@
 //! two is missed, and the setter that cleared `ARMED` leaves the next one to
 //! skip. `tests/loom.rs` has the model that catches that order.
 //!
-//! The fast paths this buys: with no waiter, `set` is its CAS and one load;
-//! once every waiter is woken, setters skip the notify list (and its lock)
-//! until one of them arms again.
-//!
-//! Under loom, SeqCst accesses are modelled as AcqRel, so each side also
-//! passes a [`seqcst_order_point`](crate::sync::seqcst_order_point).
+//! What this buys: with no waiter, `set` is its CAS and one load; once every
+//! waiter is woken, setters skip the notify list (and its lock) until one
+//! arms again. Each side also passes a
+//! [`seqcst_order_point`](crate::sync::seqcst_order_point) (a fence, loom only).
 
-use core::fmt;
 use core::pin::Pin;
 
 use crate::notify::{Listener, NotifyList};
@@ -76,29 +66,10 @@ use crate::sync::{loom_const_fn, seqcst_order_point, AtomicUsize, Ordering};
 /// The top bit: some waiter listened since the last notify.
 const ARMED: usize = 1 << (usize::BITS - 1);
 
-/// Registered waiters, the `ARMED` flag and the notify list; see the module
-/// docs.
+/// Registered waiters, the `ARMED` flag and the notify list (module docs).
 pub(crate) struct Waiters {
     word: AtomicUsize,
     list: NotifyList,
-}
-
-/// What a setter read at S2.
-#[derive(Clone, Copy)]
-pub(crate) struct Seen(usize);
-
-impl Seen {
-    /// Nobody registered and nobody armed: the setter is done.
-    #[inline]
-    pub(crate) fn is_nobody(self) -> bool {
-        self.0 == 0
-    }
-
-    /// Some waiter is registered: its wait may need a ledger entry.
-    #[inline]
-    pub(crate) fn any_registered(self) -> bool {
-        self.0 & !ARMED != 0
-    }
 }
 
 impl Waiters {
@@ -135,18 +106,20 @@ impl Waiters {
         seqcst_order_point();
     }
 
-    /// S2: what a setter sees right after its transition.
-    #[inline]
-    pub(crate) fn seen_by_setter(&self) -> Seen {
-        seqcst_order_point();
-        Seen(self.word.load(Ordering::SeqCst))
-    }
-
-    /// S4: notifies every listener if `ARMED` was set and this call cleared
-    /// it. The plain load first keeps the RMW (a locked instruction) off
+    /// S2 to S4, for a setter right after its transition (S1): `record`
+    /// writes its ledger entry (S3), called only if a waiter is registered.
+    /// The plain load before the RMW of S4 keeps a locked instruction off
     /// `set` while nobody is armed.
     #[inline]
-    pub(crate) fn notify_if_armed(&self) {
+    pub(crate) fn after_transition(&self, record: impl FnOnce()) {
+        seqcst_order_point();
+        let word = self.word.load(Ordering::SeqCst);
+        if word == 0 {
+            return;
+        }
+        if word & !ARMED != 0 {
+            record();
+        }
         seqcst_order_point();
         if self.word.load(Ordering::SeqCst) & ARMED != 0
             && self.word.fetch_and(!ARMED, Ordering::SeqCst) & ARMED != 0
@@ -167,16 +140,5 @@ impl Drop for Registered<'_> {
     #[inline]
     fn drop(&mut self) {
         self.0.word.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-impl fmt::Debug for Waiters {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let word = self.word.load(Ordering::Relaxed);
-        f.debug_struct("Waiters")
-            .field("registered", &(word & !ARMED))
-            .field("armed", &(word & ARMED != 0))
-            .field("list", &self.list)
-            .finish()
     }
 }

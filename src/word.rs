@@ -20,14 +20,12 @@
 //! serial-number arithmetic ([`Layout::distance`], and windows bounded by
 //! the current version in `ledger.rs`), never with `>`.
 //!
-//! Every word of this layout that the crate stores is built by [`Layout::pack`]
-//! or [`Layout::next`] from a real `S`: the observable's [`StateWord`] and the
-//! history ring's cells (seeded with the initial value, `history.rs`). That is
-//! what makes the safe [`Layout::value`] sound. Ledger slots hold bare
-//! versions and are never decoded.
-//!
-//! [`StateWord`] is the observable's atomic: its few operations are the only
-//! accesses to it, and each says why its ordering is right.
+//! Every such word the crate stores is built by [`Layout::pack`] or
+//! [`Layout::next`] from a real `S` (the [`StateWord`], and the ring's cells,
+//! seeded with the initial value): that makes the safe [`Layout::value`]
+//! sound. Ledger slots hold bare versions. [`StateWord`]'s few operations are
+//! the only accesses to the observable's word; each says why its ordering is
+//! right.
 
 use core::marker::PhantomData;
 use core::mem::size_of;
@@ -145,29 +143,25 @@ impl<S: State> StateWord<S> {
         self.atomic.load(Ordering::Acquire)
     }
 
-    /// A first guess for [`try_transition`](Self::try_transition), or an
-    /// upper bound of versions already committed. Relaxed: the CAS validates
-    /// a guess (its failure load is Acquire), and coherence alone makes the
-    /// bound at least every version this thread committed.
+    /// A guess for [`try_transition`](Self::try_transition), or a bound on
+    /// committed versions. Relaxed: the CAS validates a guess, and coherence
+    /// alone makes the bound at least every version this thread committed.
     #[inline]
     pub(crate) fn guess(&self) -> Word {
         self.atomic.load(Ordering::Relaxed)
     }
 
-    /// A read that takes part in the single total order of SeqCst
-    /// operations: a registered waiter's look, and the ring's reads and
-    /// writes. The lost-wakeup argument (`waiters.rs`) pairs it with a
-    /// setter's SeqCst [`try_transition`](Self::try_transition).
+    /// A read in the single total order of SeqCst operations: a registered
+    /// waiter's look (W2, W4 in `waiters.rs`), and the ring's accesses.
     #[inline]
     pub(crate) fn read_in_order(&self) -> Word {
         self.atomic.load(Ordering::SeqCst)
     }
 
-    /// Commits `expected → value` as one transition: returns the new word,
-    /// or the word found instead. SeqCst on success (the setter's half of
-    /// the store-buffer pattern in `waiters.rs`, and a release of what the
-    /// setter wrote before); Acquire on failure, so the retry decodes a
-    /// value whose setter's writes are visible. Weak: callers loop.
+    /// Commits `expected → value` (weak: callers loop), returning the new
+    /// word or the one found. SeqCst on success (S1 in `waiters.rs`, and a
+    /// release); Acquire on failure, so a retry decodes a value whose
+    /// setter's writes are visible.
     #[inline]
     pub(crate) fn try_transition(&self, expected: Word, value: S) -> Result<Word, Word> {
         let new = Layout::<S>::next(expected, value);
@@ -176,8 +170,7 @@ impl<S: State> StateWord<S> {
             .map(|_| new)
     }
 
-    /// Puts the word at `version`, as if that many transitions had happened:
-    /// for the wrap-around tests only.
+    /// For the wrap-around tests: as if `version` transitions had happened.
     #[cfg(all(test, not(loom)))]
     pub(crate) fn jump_to(&self, version: Word, value: S) {
         self.atomic

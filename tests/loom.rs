@@ -59,7 +59,8 @@ fn set_races_the_first_poll() {
 
 /// A non-matching transition lands while the first poll registers, arms and
 /// listens, and the matching one after the waiter parked: it must still be
-/// woken. This is the model for the listen-then-arm order in `park::park`:
+/// woken. This is the model for the listen-then-arm order in
+/// `Waiters::listen_and_arm`:
 /// a listener created after arming misses the first setter's notify, and
 /// that setter cleared `ARMED`, so the second one skips notifying.
 #[test]
@@ -249,6 +250,38 @@ fn changed_races_setters() {
         let v = block_on(changed);
         assert!(v == 1 || v == 2);
         setter.join().unwrap();
+    });
+}
+
+/// `Subscriber::changed` in a loop racing two transitions, from its first
+/// poll on: every change is reported, as one completion or two, and the
+/// second call never sleeps through a transition that landed after the
+/// first returned. The subscriber's waits run on the same engine as the
+/// observable's, so this model covers that engine with a cursor check.
+#[test]
+fn subscriber_changed_races_setters() {
+    loom::model(|| {
+        let n = Arc::new(Observable::new(0u32));
+        let mut sub = n.subscribe();
+        let setter = {
+            let n = n.clone();
+            thread::spawn(move || {
+                n.set(1);
+                n.set(2);
+            })
+        };
+        let first = block_on(sub.changed());
+        assert_eq!(
+            u64::from(first),
+            sub.version(),
+            "the value and the cursor disagree"
+        );
+        if sub.version() < 2 {
+            assert_eq!(block_on(sub.changed()), 2);
+        }
+        setter.join().unwrap();
+        assert_eq!(sub.version(), 2);
+        assert_eq!(n.waiter_count(), 0);
     });
 }
 

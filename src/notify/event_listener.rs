@@ -28,12 +28,6 @@ impl NotifyList {
     }
 }
 
-impl fmt::Debug for NotifyList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("NotifyList(event-listener)")
-    }
-}
-
 pin_project! {
     /// One waiter's place in a [`NotifyList`].
     pub(crate) struct Listener<'a> {

@@ -43,12 +43,6 @@ impl NotifyList {
     }
 }
 
-impl fmt::Debug for NotifyList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("NotifyList(maitake-sync)")
-    }
-}
-
 pin_project! {
     /// One waiter's node, pinned inside its wait future.
     pub(crate) struct Listener<'a> {

@@ -8,7 +8,7 @@
 //! never sees `Closing` as the current value, and still completes with it.
 //!
 //! Dependencies (see `Cargo.toml`): `stateword` with `default-features =
-//! false` and `features = ["derive", "critical-section"]`, `embassy-executor`,
+//! false` and `features = ["derive", "heap-free", "critical-section"]`, `embassy-executor`,
 //! `cortex-m` (its single-core critical section) and `cortex-m-rt`. No
 //! `embedded-alloc`, no `#[global_allocator]`.
 #![no_std]
