@@ -122,7 +122,7 @@ impl<C> fmt::Debug for Engine<'_, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
             .field("registered", &self.registered.is_some())
-            .field("listener", &self.listener)
+            .field("listening", &self.listener.is_listening())
             .finish()
     }
 }

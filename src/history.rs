@@ -85,17 +85,6 @@ pub(crate) struct TransitionSlot {
     from: AtomicWord,
 }
 
-impl TransitionSlot {
-    loom_const_fn! {
-        fn holding(word: Word) -> Self {
-            TransitionSlot {
-                to: AtomicWord::new(word),
-                from: AtomicWord::new(word),
-            }
-        }
-    }
-}
-
 /// The ring of an `Observable<S, HISTORY>`: its capacity check and its
 /// construction.
 pub(crate) struct Ring<S, const HISTORY: usize>(core::marker::PhantomData<S>);
@@ -117,10 +106,15 @@ impl<S: State, const HISTORY: usize> Ring<S, HISTORY> {
             #[allow(clippy::let_unit_value)]
             let () = Self::OK;
             let seed = Layout::<S>::pack(0, initial);
-            let mut ring = array_of![TransitionSlot::holding(0); TransitionSlot; HISTORY];
+            let mut ring = array_of![
+                TransitionSlot { to: AtomicWord::new(0), from: AtomicWord::new(0) };
+                TransitionSlot;
+                HISTORY
+            ];
             let mut i = 0;
             while i < HISTORY {
-                ring[i] = TransitionSlot::holding(seed);
+                let (to, from) = (AtomicWord::new(seed), AtomicWord::new(seed));
+                ring[i] = TransitionSlot { to, from };
                 i += 1;
             }
             ring

@@ -13,7 +13,7 @@
 //! its size is fixed at compile time without generic const expressions.
 
 use crate::state::State;
-use crate::sync::{array_of, loom_const, loom_const_fn, AtomicWord, Ordering, Word};
+use crate::sync::{array_of, loom_const, AtomicWord, Ordering, Word};
 use crate::word::{Layout, StateWord};
 
 /// Storage of one slot per variant.
@@ -26,13 +26,6 @@ pub trait Ledger: Send + Sync + 'static {
 
     /// The slot of variant `index`.
     fn slot(&self, index: usize) -> &AtomicWord;
-}
-
-loom_const_fn! {
-    /// A slot that records no entry since version 0.
-    fn zero() -> AtomicWord {
-        AtomicWord::new(0)
-    }
 }
 
 /// A ledger for states that are not finite: no slots.
@@ -56,7 +49,7 @@ pub struct VariantLedger<const N: usize>([AtomicWord; N]);
 
 impl<const N: usize> Ledger for VariantLedger<N> {
     loom_const! {
-        const EMPTY: Self = VariantLedger(array_of![zero(); AtomicWord; N]);
+        const EMPTY: Self = VariantLedger(array_of![AtomicWord::new(0); AtomicWord; N]);
     }
     #[inline]
     fn slot(&self, index: usize) -> &AtomicWord {
@@ -75,7 +68,7 @@ pub struct OptionLedger<L> {
 impl<L: Ledger> Ledger for OptionLedger<L> {
     loom_const! {
         const EMPTY: Self = OptionLedger {
-            none: zero(),
+            none: AtomicWord::new(0),
             some: loom_const!(read L::EMPTY),
         };
     }

@@ -52,53 +52,53 @@ pub struct Observable<S: State, const HISTORY: usize = 0> {
 
 impl<S: State> Observable<S> {
     loom_const_fn! {
-    /// An observable holding `initial`, at version 0.
-    ///
-    /// `const`, so an observable can be a `static`:
-    ///
-    /// ```
-    /// use stateword::Observable;
-    ///
-    /// static READY: Observable<bool> = Observable::new(false);
-    /// assert!(!READY.get());
-    /// ```
-    pub fn new(initial: S) -> Self {
-        Observable::with_history(initial)
-    }
+        /// An observable holding `initial`, at version 0.
+        ///
+        /// `const`, so an observable can be a `static`:
+        ///
+        /// ```
+        /// use stateword::Observable;
+        ///
+        /// static READY: Observable<bool> = Observable::new(false);
+        /// assert!(!READY.get());
+        /// ```
+        pub fn new(initial: S) -> Self {
+            Observable::with_history(initial)
+        }
     }
 }
 
 impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     loom_const_fn! {
-    /// An observable holding `initial` that keeps its last `HISTORY`
-    /// transitions, for [`subscribe`](Self::subscribe)rs that must see every
-    /// transition in order, and for waits that are exact on any state type.
-    ///
-    /// `const`, so it can be a `static`. Memory: two words per transition
-    /// kept, fixed at compile time. `HISTORY` must be a power of two, so the
-    /// ring index stays continuous when the version wraps:
-    ///
-    /// ```
-    /// use stateword::Observable;
-    ///
-    /// static LEVEL: Observable<u32, 16> = Observable::with_history(0);
-    /// LEVEL.set(1);
-    /// assert_eq!(LEVEL.version(), 1);
-    /// ```
-    ///
-    /// ```compile_fail,E0080
-    /// // 12 is not a power of two: a compile error, not a panic.
-    /// let n: stateword::Observable<u32, 12> = stateword::Observable::with_history(0);
-    /// n.set(1);
-    /// ```
-    pub fn with_history(initial: S) -> Self {
-        Observable {
-            word: StateWord::new(initial),
-            waiters: Waiters::new(),
-            ledger: loom_const!(read S::Ledger::EMPTY),
-            history: Ring::<S, HISTORY>::seeded(initial),
+        /// An observable holding `initial` that keeps its last `HISTORY`
+        /// transitions, for [`subscribe`](Self::subscribe)rs that must see every
+        /// transition in order, and for waits that are exact on any state type.
+        ///
+        /// `const`, so it can be a `static`. Memory: two words per transition
+        /// kept, fixed at compile time. `HISTORY` must be a power of two, so the
+        /// ring index stays continuous when the version wraps:
+        ///
+        /// ```
+        /// use stateword::Observable;
+        ///
+        /// static LEVEL: Observable<u32, 16> = Observable::with_history(0);
+        /// LEVEL.set(1);
+        /// assert_eq!(LEVEL.version(), 1);
+        /// ```
+        ///
+        /// ```compile_fail,E0080
+        /// // 12 is not a power of two: a compile error, not a panic.
+        /// let n: stateword::Observable<u32, 12> = stateword::Observable::with_history(0);
+        /// n.set(1);
+        /// ```
+        pub fn with_history(initial: S) -> Self {
+            Observable {
+                word: StateWord::new(initial),
+                waiters: Waiters::new(),
+                ledger: loom_const!(read S::Ledger::EMPTY),
+                history: Ring::<S, HISTORY>::seeded(initial),
+            }
         }
-    }
     }
 
     /// The current value.

@@ -50,7 +50,6 @@ pub(crate) fn seqcst_order_point() {
 /// The integer held in an [`AtomicWord`].
 #[cfg(target_has_atomic = "64")]
 pub(crate) type Word = u64;
-/// The integer held in an [`AtomicWord`].
 #[cfg(not(target_has_atomic = "64"))]
 pub(crate) type Word = u32;
 

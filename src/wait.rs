@@ -5,10 +5,10 @@
 //! A wait looks in three ways:
 //!
 //! 1. **First look** (level waits only): if the current value matches, done,
-//!    without registering anything. It also evaluates the predicate on every
-//!    variant (finite states) into a bit mask.
-//! 2. **After registering** (W2 in `waiters.rs`): load the word with SeqCst
-//!    and remember its version `v0`. Every later transition is either in
+//!    without registering anything.
+//! 2. **After registering** (W2 in `waiters.rs`): evaluate the predicate on
+//!    every variant (finite states) into a bit mask, load the word with
+//!    SeqCst and remember its version `v0`. Every later transition is either in
 //!    that word or seen by its setter, which records it and notifies.
 //! 3. **Each look after that** (W4): with a history ring, the transitions
 //!    after `v0` are scanned in order and the first match wins. Without one
@@ -79,17 +79,10 @@ impl<S> Matcher<S> for AnyValue {
 enum Phase {
     /// Not yet looked.
     Start,
-    /// Looked once; `mask` holds the variants that match.
-    Unregistered { mask: u64 },
-    /// Registered at version `v0`, waiting for a transition into a variant in
-    /// `mask`. `scanned` is the last version read from the history ring;
-    /// `lagged` is set once the ring overwrote one we still needed.
-    Registered {
-        v0: Word,
-        mask: u64,
-        scanned: Word,
-        lagged: bool,
-    },
+    /// Looked once, unregistered.
+    Looked,
+    /// Registered: the fields from `v0` on are set.
+    Registered,
     /// Returned its value.
     Done,
 }
@@ -100,23 +93,31 @@ pub(crate) struct StateCheck<'a, S: State, P, const HISTORY: usize> {
     predicate: P,
     mode: Mode,
     phase: Phase,
+    /// The version at registration.
+    v0: Word,
+    /// The variants that match (finite states).
+    mask: u64,
+    /// The last version read from the history ring.
+    scanned: Word,
+    /// The ring overwrote a transition this wait still needed.
+    lagged: bool,
 }
-
-/// The engine of an observable's wait.
-pub(crate) type StateWait<'a, S, P, const HISTORY: usize> =
-    Engine<'a, StateCheck<'a, S, P, HISTORY>>;
 
 impl<'a, S: State, P, const HISTORY: usize> StateCheck<'a, S, P, HISTORY> {
     pub(crate) const fn engine(
         observable: &'a Observable<S, HISTORY>,
         predicate: P,
         mode: Mode,
-    ) -> StateWait<'a, S, P, HISTORY> {
+    ) -> Engine<'a, Self> {
         Engine::new(StateCheck {
             observable,
             predicate,
             mode,
             phase: Phase::Start,
+            v0: 0,
+            mask: 0,
+            scanned: 0,
+            lagged: false,
         })
     }
 }
@@ -133,8 +134,8 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
     fn check(&mut self) -> Option<S> {
         let found = match self.phase {
             Phase::Start => self.first_look(),
-            Phase::Unregistered { mask } => self.register(mask),
-            Phase::Registered { .. } => self.recheck(),
+            Phase::Looked => self.register(),
+            Phase::Registered => self.recheck(),
             Phase::Done => panic!("stateword: a wait future was polled after it completed"),
         };
         if found.is_some() {
@@ -146,58 +147,43 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
 
 impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY> {
     fn first_look(&mut self) -> Option<S> {
-        if self.mode == Mode::Level {
-            let now = self.observable.get();
-            if self.predicate.matches(now) {
-                return Some(now);
-            }
+        self.phase = Phase::Looked;
+        if self.mode != Mode::Level {
+            return None;
         }
-        let mut mask = 0u64;
+        let now = self.observable.get();
+        self.predicate.matches(now).then_some(now)
+    }
+
+    /// W2: the first look after registering fixes `v0`, and the variants
+    /// that match.
+    fn register(&mut self) -> Option<S> {
         if S::VARIANTS > 0 && self.mode != Mode::Changed {
             for index in 0..S::VARIANTS {
                 if self.predicate.matches(S::from_index(index)) {
-                    mask |= 1 << index;
+                    self.mask |= 1 << index;
                 }
             }
         }
-        self.phase = Phase::Unregistered { mask };
-        None
-    }
-
-    /// W2: the first look after registering fixes `v0`.
-    fn register(&mut self, mask: u64) -> Option<S> {
         let word = self.observable.word.read_in_order();
-        let v0 = Layout::<S>::version(word);
-        self.phase = Phase::Registered {
-            v0,
-            mask,
-            scanned: v0,
-            lagged: false,
-        };
+        self.v0 = Layout::<S>::version(word);
+        self.scanned = self.v0;
+        self.phase = Phase::Registered;
         let now = Layout::<S>::value(word);
         (self.mode == Mode::Level && self.predicate.matches(now)).then_some(now)
     }
 
     fn recheck(&mut self) -> Option<S> {
-        let Phase::Registered {
-            v0,
-            mask,
-            mut scanned,
-            mut lagged,
-        } = self.phase
-        else {
-            unreachable!()
-        };
         let observable = self.observable;
-        if HISTORY > 0 && !lagged && self.mode != Mode::Changed {
+        if HISTORY > 0 && !self.lagged && self.mode != Mode::Changed {
             // Exact and ordered: the first transition after `v0` whose new
             // value matches.
             let current = Layout::<S>::version(observable.word.read_in_order());
-            while scanned != current {
-                let version = scanned.wrapping_add(1) & Layout::<S>::VERSION_MASK;
+            while self.scanned != current {
+                let version = self.scanned.wrapping_add(1) & Layout::<S>::VERSION_MASK;
                 match history::read::<S>(&observable.history, version, current) {
                     Read::Present(t) => {
-                        scanned = version;
+                        self.scanned = version;
                         if self.predicate.matches(t.to) {
                             return Some(t.to);
                         }
@@ -205,32 +191,26 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
                     // Its setter notifies once it has written it.
                     Read::NotYet => break,
                     Read::Overwritten => {
-                        lagged = true;
+                        self.lagged = true;
                         break;
                     }
                 }
             }
-            self.phase = Phase::Registered {
-                v0,
-                mask,
-                scanned,
-                lagged,
-            };
-            if !lagged {
+            if !self.lagged {
                 return None;
             }
         }
-        self.recheck_without_history(v0, mask)
+        self.recheck_without_history()
     }
 
     /// The ledger (finite states) and the current value.
-    fn recheck_without_history(&mut self, v0: Word, mask: u64) -> Option<S> {
-        let observable = self.observable;
+    fn recheck_without_history(&mut self) -> Option<S> {
+        let (observable, v0) = (self.observable, self.v0);
         // The earliest masked variant entered since `v0`. Each slot is loaded
         // *before* the word, so a slot written by a transition is never newer
         // than the version we compare it with. SeqCst: W4 in `waiters.rs`.
         let mut earliest: Option<(Word, usize)> = None;
-        let mut rest = mask;
+        let mut rest = self.mask;
         while rest != 0 {
             let index = rest.trailing_zeros() as usize;
             rest &= rest - 1;
@@ -271,7 +251,7 @@ engine_newtype! {
     /// assert_eq!(futures_lite::future::block_on(wait), 1);
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct WaitFor<'a, S, P, HISTORY>(StateWait<'a, S, P, HISTORY>)
+    pub struct WaitFor<'a, S, P, HISTORY>(Engine<'a, StateCheck<'a, S, P, HISTORY>>)
     where ['a, S: State, P: FnMut(S) -> bool, const HISTORY: usize] ['a, S: State, P, const HISTORY: usize = 0];
     impl Future -> S;
 }
@@ -287,7 +267,7 @@ engine_newtype! {
     /// assert!(futures_lite::future::block_on(wait));
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct WaitUntil<'a, S, HISTORY>(StateWait<'a, S, Equals<S>, HISTORY>)
+    pub struct WaitUntil<'a, S, HISTORY>(Engine<'a, StateCheck<'a, S, Equals<S>, HISTORY>>)
     where ['a, S: State, const HISTORY: usize] ['a, S: State, const HISTORY: usize = 0];
     impl Future -> S;
 }
@@ -308,7 +288,7 @@ engine_newtype! {
     /// assert_eq!(block_on(changed), 9);
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Changed<'a, S, HISTORY>(StateWait<'a, S, AnyValue, HISTORY>)
+    pub struct Changed<'a, S, HISTORY>(Engine<'a, StateCheck<'a, S, AnyValue, HISTORY>>)
     where ['a, S: State, const HISTORY: usize] ['a, S: State, const HISTORY: usize = 0];
     impl Future -> S;
 }

@@ -2,7 +2,6 @@
 //! (a heap entry) per listening waiter. Blocking waits need this backend:
 //! `std` turns it on.
 
-use core::fmt;
 use core::future::Future;
 use core::marker::{PhantomData, PhantomPinned};
 use core::pin::Pin;
@@ -92,13 +91,5 @@ impl<'a> Listener<'a> {
             }
             Some(deadline) => listener.wait_deadline(deadline).is_some(),
         }
-    }
-}
-
-impl fmt::Debug for Listener<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Listener")
-            .field("listening", &self.is_listening())
-            .finish()
     }
 }

@@ -17,7 +17,6 @@
 //! hand on; the crate only ever calls `wake_all()`, which wakes every node,
 //! so a dropped wait never takes anything another waiter needs.
 
-use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -88,13 +87,5 @@ impl<'a> Listener<'a> {
 
     pub(crate) fn stop(self: Pin<&mut Self>) {
         self.project().wait.set(None);
-    }
-}
-
-impl fmt::Debug for Listener<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Listener")
-            .field("listening", &self.is_listening())
-            .finish()
     }
 }
