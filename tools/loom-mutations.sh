@@ -19,7 +19,7 @@ backends=("" "--no-default-features --features derive,alloc,heap-free")
 # see the model's comment in tests/loom.rs.
 mutations=(
   "arm-first|src/waiters.rs|s/(        listener\.listen\(&self\.list\);\n)(        self\.word\.fetch_or\(ARMED, Ordering::SeqCst\);\n)/\$2\$1/|a_matching_set_after_a_non_matching_one_races_parking|event-listener"
-  "no-look-after-register|src/engine.rs|s/(\*self\.registered = Some\(self\.check\.waiters\(\)\.register\(\)\);)/\$1\n            return None;/|set_races_the_first_poll"
+  "record-after-notify|src/waiters.rs|s/(        if word & !ARMED != 0 \{\n            record\(\);\n        \}\n)((?:.*\n)*?        \}\n)(    \}\n\}\n)/\$2\$1\$3/|a_state_left_by_another_thread"
   "no-ledger-entry|src/observable.rs|s/if S::VARIANTS > 0 \{/if false {/|a_state_left_by_another_thread"
   "cursor-stays|src/subscriber.rs|s/\*self\.0\.cursor = version;//|subscriber_changed_races_setters"
 )
