@@ -132,42 +132,42 @@ pub(crate) enum Read<S> {
     Overwritten,
 }
 
-/// Stores `word` (tagged with `version`) unless `cell` already holds a tag
-/// in `(version, current]`: a later transition's.
+/// Stores `value` (a word tagged with `version`) unless `cell` already
+/// holds a tag in `(version, current]`: a later transition's.
 fn store_unless_later<S: State>(
     cell: &AtomicWord,
-    word: Word,
+    value: Word,
     version: Word,
-    state: &StateWord<S>,
+    word: &StateWord<S>,
 ) {
     let mut seen = cell.load(Ordering::SeqCst);
     loop {
         let tag = Layout::<S>::version(seen);
-        let current = Layout::<S>::version(state.read_in_order());
+        let current = Layout::<S>::version(word.read_in_order());
         if tag == version
             || Layout::<S>::distance(version, tag) <= Layout::<S>::distance(version, current)
         {
             return;
         }
-        match cell.compare_exchange_weak(seen, word, Ordering::SeqCst, Ordering::SeqCst) {
+        match cell.compare_exchange_weak(seen, value, Ordering::SeqCst, Ordering::SeqCst) {
             Ok(_) => return,
             Err(actual) => seen = actual,
         }
     }
 }
 
-/// Records transition `version`, `from → to`, into `ring`. `state` is the
-/// observable's word, whose version bounds "later".
+/// Records transition `version`, `from → to`, into `ring`. `word` is the
+/// observable's, whose version bounds "later".
 pub(crate) fn record<S: State>(
     ring: &[TransitionSlot],
     version: Word,
     from: S,
     to: S,
-    state: &StateWord<S>,
+    word: &StateWord<S>,
 ) {
     let slot = &ring[version as usize % ring.len()];
-    store_unless_later::<S>(&slot.from, Layout::<S>::pack(version, from), version, state);
-    store_unless_later::<S>(&slot.to, Layout::<S>::pack(version, to), version, state);
+    store_unless_later::<S>(&slot.from, Layout::<S>::pack(version, from), version, word);
+    store_unless_later::<S>(&slot.to, Layout::<S>::pack(version, to), version, word);
 }
 
 /// Reads transition `version`, given the observable's `current` version.
