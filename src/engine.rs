@@ -128,7 +128,10 @@ impl<C> fmt::Debug for Engine<'_, C> {
 }
 
 /// Declares a public future (or stream) over an [`Engine`] whose check
-/// returns `$out`. The crate's one hand-written pin projection, written once
+/// returns `$out` (a stream's items are `Some` of it), or what `map` makes
+/// of it.
+/// An optional second field (a marker, or what owns the observable the
+/// engine borrows) drops after the engine: fields drop in declaration order. The crate's one hand-written pin projection, written once
 /// here: pin-project-lite cannot parse const generics
 /// (taiki-e/pin-project-lite#62), and every public wait type has `HISTORY`.
 macro_rules! engine_newtype {
@@ -136,10 +139,14 @@ macro_rules! engine_newtype {
         $(#[$attr:meta])*
         pub struct $name:ident<$($param:tt),*>($engine:ty $(, $marker:ty)?)
         where [$($impl_generics:tt)*] [$($decl_generics:tt)*];
-        impl $kind:ident -> $out:ty;
+        impl $kind:ident -> $out:ty $(, map $map:expr)?;
     ) => {
         $(#[$attr])*
-        pub struct $name<$($decl_generics)*>(pub(crate) $engine, $($marker)?);
+        pub struct $name<$($decl_generics)*>(
+            pub(crate) $engine,
+            // Kept for its drop (or its type): read through field 0 only.
+            $(#[allow(dead_code)] $marker)?
+        );
 
         impl<$($impl_generics)*> $name<$($param),*> {
             fn engine(self: core::pin::Pin<&mut Self>) -> core::pin::Pin<&mut $engine> {
@@ -167,18 +174,23 @@ macro_rules! engine_newtype {
             }
         }
 
-        $crate::engine::engine_newtype!(@$kind $name [$($impl_generics)*] [$($param),*] $out);
+        $crate::engine::engine_newtype!(
+            @$kind $name [$($impl_generics)*] [$($param),*] $out, [$(.map($map))?]
+        );
     };
-    (@Future $name:ident [$($impl_generics:tt)*] [$($param:tt),*] $out:ty) => {
+    (@Future $name:ident [$($impl_generics:tt)*] [$($param:tt),*] $out:ty, [$($map:tt)*]) => {
         impl<$($impl_generics)*> core::future::Future for $name<$($param),*> {
             type Output = $out;
 
             fn poll(self: core::pin::Pin<&mut Self>, cx: &mut core::task::Context<'_>) -> core::task::Poll<$out> {
-                self.engine().poll(cx)
+                self.engine().poll(cx)$($map)*
             }
         }
     };
-    (@Stream $name:ident [$($impl_generics:tt)*] [$($param:tt),*] $out:ty) => {
+    (@Stream $name:ident [$($impl_generics:tt)*] [$($param:tt),*] $out:ty, []) => {
+        $crate::engine::engine_newtype!(@Stream $name [$($impl_generics)*] [$($param),*] $out, [.map(Some)]);
+    };
+    (@Stream $name:ident [$($impl_generics:tt)*] [$($param:tt),*] $out:ty, [$($map:tt)+]) => {
         impl<$($impl_generics)*> futures_core::Stream for $name<$($param),*> {
             type Item = $out;
 
@@ -186,7 +198,7 @@ macro_rules! engine_newtype {
                 self: core::pin::Pin<&mut Self>,
                 cx: &mut core::task::Context<'_>,
             ) -> core::task::Poll<Option<$out>> {
-                self.engine().poll(cx).map(Some)
+                self.engine().poll(cx)$($map)+
             }
         }
     };

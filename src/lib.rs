@@ -12,11 +12,16 @@ extern crate std;
 mod engine;
 mod history;
 mod ledger;
+mod lifecycle;
 mod notify;
 mod observable;
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+mod owned;
+mod source;
 mod state;
 mod subscriber;
 mod sync;
+mod until;
 mod wait;
 mod waiters;
 mod word;
@@ -25,10 +30,15 @@ mod word;
 mod blocking;
 
 pub use crate::history::{Lagged, Transition};
+pub use crate::lifecycle::SetOnDrop;
 pub use crate::observable::Observable;
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+pub use crate::owned::{OwnedChanged, OwnedWaitFor, OwnedWaitUntil};
 pub use crate::state::{HasSpareRoom, State};
-pub use crate::subscriber::{Changes, NextTransition, Subscriber, SubscriberChanged, Transitions};
-pub use crate::wait::{Changed, WaitFor, WaitUntil};
+pub use crate::subscriber::{Changes, IntoChanges, IntoTransitions, NextTransition};
+pub use crate::subscriber::{Subscriber, SubscriberChanged, Transitions};
+pub use crate::until::{StateStream, Until};
+pub use crate::wait::{Changed, WaitFor, WaitForSome, WaitUntil};
 
 /// Derives [`State`](trait@State) for a fieldless enum.
 ///

@@ -4,9 +4,10 @@ use core::fmt;
 
 use crate::history::{self, Ring, TransitionSlot};
 use crate::ledger::{record_entry, Ledger};
-use crate::state::State;
+use crate::state::{HasSpareRoom, State};
 use crate::sync::{loom_const, loom_const_fn, Word};
-use crate::wait::{AnyValue, Changed, Equals, Mode, StateCheck, WaitFor, WaitUntil};
+use crate::wait::{AnyValue, Changed, Equals, Mode, SomeMatching, StateCheck, WaitFor};
+use crate::wait::{WaitForSome, WaitUntil};
 use crate::waiters::Waiters;
 use crate::word::{Layout, StateWord};
 
@@ -351,6 +352,40 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// ```
     pub fn changed(&self) -> Changed<'_, S, HISTORY> {
         Changed(StateCheck::engine(self, AnyValue, Mode::Changed))
+    }
+}
+
+impl<S: HasSpareRoom, const HISTORY: usize> Observable<Option<S>, HISTORY> {
+    /// Waits until the state is `Some` of a value that satisfies
+    /// `predicate`, and returns that value: [`wait_for`](Self::wait_for) with
+    /// its guarantees, narrowed from `Option<S>` to `S`.
+    ///
+    /// ```
+    /// use stateword::{Observable, State};
+    ///
+    /// #[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+    /// enum Peer { Primary, Replica }
+    ///
+    /// let peer = Observable::new(None);
+    /// # futures_lite::future::block_on(async {
+    /// let any = peer.wait_for_some(|_| true);
+    /// futures_lite::pin!(any);
+    /// assert!(futures_lite::future::poll_once(&mut any).await.is_none());
+    /// peer.set(Some(Peer::Replica));
+    /// peer.set(None); // gone again: the wait still saw it
+    /// let found: Peer = any.await;
+    /// assert_eq!(found, Peer::Replica);
+    /// # });
+    /// ```
+    pub fn wait_for_some<P: FnMut(S) -> bool>(
+        &self,
+        predicate: P,
+    ) -> WaitForSome<'_, S, P, HISTORY> {
+        WaitForSome(StateCheck::engine(
+            self,
+            SomeMatching(predicate),
+            Mode::Level,
+        ))
     }
 }
 

@@ -1,5 +1,6 @@
 //! [`Subscriber`]: a cursor into an observable's transitions.
 
+use core::borrow::BorrowMut;
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -8,29 +9,14 @@ use crate::history::{self, Lagged, Read, Transition};
 use crate::observable::Observable;
 use crate::state::State;
 use crate::sync::Word;
+use crate::until::state_stream;
 use crate::waiters::Waiters;
 use crate::word::Layout;
 
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 use alloc::sync::Arc;
 
-/// Where a subscriber's observable lives: borrowed (a `static`, or a local
-/// that outlives the subscriber) or shared through an `Arc`.
-enum Source<'a, S: State, const HISTORY: usize> {
-    Borrowed(&'a Observable<S, HISTORY>),
-    #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-    Shared(Arc<Observable<S, HISTORY>>),
-}
-
-impl<S: State, const HISTORY: usize> Source<'_, S, HISTORY> {
-    fn get(&self) -> &Observable<S, HISTORY> {
-        match self {
-            Source::Borrowed(observable) => observable,
-            #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
-            Source::Shared(observable) => observable,
-        }
-    }
-}
+use crate::source::Source;
 
 /// A cursor into the transitions of an [`Observable`], from
 /// [`Observable::subscribe`] or [`Observable::subscribe_owned`].
@@ -67,8 +53,34 @@ impl<S: State, const HISTORY: usize> Source<'_, S, HISTORY> {
 /// ```
 pub struct Subscriber<'a, S: State, const HISTORY: usize = 0> {
     source: Source<'a, S, HISTORY>,
-    /// The version this subscriber has seen up to.
+    /// The version this subscriber has seen up to, and [`UNSEEN`].
     cursor: Word,
+}
+
+/// The top bit of a cursor: `mark_unseen` was called since the cursor last
+/// moved. Versions never reach it (the value takes at least 8 bits), so a
+/// marked cursor equals no version and the change checks report a change.
+const UNSEEN: Word = 1 << (crate::word::WORD_BITS - 1);
+
+impl<S: State, const HISTORY: usize> Clone for Subscriber<'_, S, HISTORY> {
+    /// A subscriber that has seen what this one has seen (a `watch::Receiver`
+    /// clone); the two move on independently.
+    ///
+    /// ```
+    /// let n = stateword::Observable::new(0u8);
+    /// let a = n.subscribe();
+    /// n.set(1);
+    /// let mut b = a.clone();
+    /// assert!(a.has_changed() && b.has_changed());
+    /// assert_eq!(b.mark_seen(), 1);
+    /// assert!(a.has_changed() && !b.has_changed());
+    /// ```
+    fn clone(&self) -> Self {
+        Subscriber {
+            source: self.source.clone(),
+            cursor: self.cursor,
+        }
+    }
 }
 
 /// `next_transition` on an observable without history is a compile error.
@@ -141,7 +153,57 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
     /// assert_eq!(sub.version(), 1);
     /// ```
     pub fn version(&self) -> u64 {
-        crate::word::widen(self.cursor)
+        crate::word::widen(self.cursor & !UNSEEN)
+    }
+
+    /// The observable's current value, as [`Observable::get`]; the cursor
+    /// stays where it is.
+    ///
+    /// ```
+    /// let n = stateword::Observable::new(3u8);
+    /// let sub = n.subscribe();
+    /// n.set(4);
+    /// assert_eq!(sub.get(), 4);
+    /// assert!(sub.has_changed());
+    /// ```
+    pub fn get(&self) -> S {
+        self.source.get().get()
+    }
+
+    /// The observable this subscriber follows.
+    ///
+    /// ```
+    /// let n = stateword::Observable::new(3u8);
+    /// let sub = n.subscribe();
+    /// assert!(std::ptr::eq(sub.observable(), &n));
+    /// ```
+    pub fn observable(&self) -> &Observable<S, HISTORY> {
+        self.source.get()
+    }
+
+    /// Marks the current value as not seen yet (tokio's `mark_unseen`):
+    /// [`has_changed`](Self::has_changed) is true, and the next
+    /// [`changed`](Self::changed), or the first item of
+    /// [`changes`](Self::changes), returns the current value at once. A
+    /// stream of values that starts with the current one
+    /// (`WatchStream::new`) is `mark_unseen` then `changes`.
+    ///
+    /// The cursor does not move: [`next_transition`](Self::next_transition)
+    /// still returns the transitions after it, and moving the cursor clears
+    /// the mark.
+    ///
+    /// ```
+    /// use futures_lite::{future::block_on, StreamExt};
+    ///
+    /// let n = stateword::Observable::new(7u8);
+    /// let mut sub = n.subscribe();
+    /// sub.mark_unseen();
+    /// assert!(sub.has_changed());
+    /// let mut changes = core::pin::pin!(sub.changes());
+    /// assert_eq!(block_on(changes.next()), Some(7)); // at once, no set needed
+    /// ```
+    pub fn mark_unseen(&mut self) {
+        self.cursor |= UNSEEN;
     }
 
     /// Whether the observable moved past the cursor; never waits (tokio's
@@ -285,25 +347,79 @@ impl<'a, S: State, const HISTORY: usize> Subscriber<'a, S, HISTORY> {
         let () = NeedsHistory::<HISTORY>::OK;
         Transitions(Engine::new(TransitionCheck(self.cursor())), PhantomData)
     }
+
+    /// [`changes`](Self::changes) as a stream that owns the subscriber:
+    /// `'static` when the subscriber is (from
+    /// [`subscribe_owned`](Observable::subscribe_owned)), so a server can
+    /// hand it to a spawned task or return it as a response stream. No
+    /// allocation per item.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use futures_lite::{future::block_on, StreamExt};
+    ///
+    /// let n = Arc::new(stateword::Observable::new(0u8));
+    /// let mut sub = n.clone().subscribe_owned();
+    /// sub.mark_unseen(); // start with the current value, as WatchStream::new
+    /// let mut changes = Box::pin(sub.into_changes());
+    /// let task = std::thread::spawn(move || block_on(changes.next()));
+    /// assert_eq!(task.join().unwrap(), Some(0));
+    /// ```
+    pub fn into_changes(self) -> IntoChanges<'a, S, HISTORY> {
+        let Subscriber { source, cursor } = self;
+        // SAFETY: the stream keeps `source` in its second field, which drops
+        // after the first, the engine, the only holder of the reference.
+        let observable = unsafe { source.extend() };
+        let check = ChangeCheck(Cursor { observable, cursor });
+        IntoChanges(Engine::new(check), source)
+    }
+
+    /// [`transitions`](Self::transitions) as a stream that owns the
+    /// subscriber: `'static` when the subscriber is. Needs `HISTORY > 0`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use futures_lite::{future::block_on, StreamExt};
+    ///
+    /// let door: Arc<stateword::Observable<bool, 4>> =
+    ///     Arc::new(stateword::Observable::with_history(false));
+    /// let transitions = door.clone().subscribe_owned().into_transitions();
+    /// door.set(true);
+    /// door.set(false);
+    /// let to: Vec<bool> = block_on(transitions.take(2).map(|t| t.unwrap().to).collect());
+    /// assert_eq!(to, [true, false]);
+    /// ```
+    pub fn into_transitions(self) -> IntoTransitions<'a, S, HISTORY> {
+        #[allow(clippy::let_unit_value)]
+        let () = NeedsHistory::<HISTORY>::OK;
+        let Subscriber { source, cursor } = self;
+        // SAFETY: as in `into_changes`: the source outlives the engine.
+        let observable = unsafe { source.extend() };
+        let check = TransitionCheck(Cursor { observable, cursor });
+        IntoTransitions(Engine::new(check), source)
+    }
 }
 
-/// A subscriber's cursor and observable, lent to one wait.
-struct Cursor<'s, S: State, const HISTORY: usize> {
+/// A subscriber's cursor and observable, for one wait: the cursor lent
+/// (`&mut Word`) or, in the streams that own the subscriber, owned (`Word`).
+pub(crate) struct Cursor<'s, S: State, const HISTORY: usize, W = &'s mut Word> {
     observable: &'s Observable<S, HISTORY>,
-    cursor: &'s mut Word,
+    cursor: W,
 }
 
-impl<S: State, const HISTORY: usize> Cursor<'_, S, HISTORY> {
+impl<S: State, const HISTORY: usize, W: BorrowMut<Word>> Cursor<'_, S, HISTORY, W> {
     /// The transition after the cursor, given the observable's `current`
     /// version; `None` if it is not there (yet).
     fn transition_at(&mut self, current: Word) -> Option<Result<Transition<S>, Lagged>> {
-        if current == *self.cursor {
+        let cursor = self.cursor.borrow_mut();
+        let seen = *cursor & !UNSEEN;
+        if current == seen {
             return None;
         }
-        let wanted = (*self.cursor).wrapping_add(1) & Layout::<S>::VERSION_MASK;
+        let wanted = seen.wrapping_add(1) & Layout::<S>::VERSION_MASK;
         match history::read::<S>(&self.observable.history, wanted, current) {
             Read::Present(transition) => {
-                *self.cursor = wanted;
+                *cursor = wanted;
                 Some(Ok(transition))
             }
             Read::NotYet => None,
@@ -314,8 +430,8 @@ impl<S: State, const HISTORY: usize> Cursor<'_, S, HISTORY> {
                 // transition is after `wanted` and `missed` is at least 1.
                 let now = self.observable.word.read_in_order();
                 let oldest = history::oldest_retained::<S>(HISTORY, Layout::<S>::version(now));
-                let missed = Layout::<S>::distance(*self.cursor, oldest) - 1;
-                *self.cursor = oldest.wrapping_sub(1) & Layout::<S>::VERSION_MASK;
+                let missed = Layout::<S>::distance(seen, oldest) - 1;
+                *cursor = oldest.wrapping_sub(1) & Layout::<S>::VERSION_MASK;
                 Some(Err(Lagged {
                     missed: crate::word::widen(missed),
                 }))
@@ -326,9 +442,13 @@ impl<S: State, const HISTORY: usize> Cursor<'_, S, HISTORY> {
 
 /// What `changed` and `changes` look for: the observable moved past the
 /// cursor. Every look loads the word in order (W2, W4 in `waiters.rs`).
-pub(crate) struct ChangeCheck<'s, S: State, const HISTORY: usize>(Cursor<'s, S, HISTORY>);
+pub(crate) struct ChangeCheck<'s, S: State, const HISTORY: usize, W = &'s mut Word>(
+    Cursor<'s, S, HISTORY, W>,
+);
 
-impl<'s, S: State, const HISTORY: usize> Check<'s> for ChangeCheck<'s, S, HISTORY> {
+impl<'s, S: State, const HISTORY: usize, W: BorrowMut<Word>> Check<'s>
+    for ChangeCheck<'s, S, HISTORY, W>
+{
     type Output = S;
 
     fn waiters(&self) -> &'s Waiters {
@@ -338,19 +458,24 @@ impl<'s, S: State, const HISTORY: usize> Check<'s> for ChangeCheck<'s, S, HISTOR
     fn check(&mut self) -> Option<S> {
         let word = self.0.observable.word.read_in_order();
         let version = Layout::<S>::version(word);
-        if version == *self.0.cursor {
+        let cursor = self.0.cursor.borrow_mut();
+        if version == *cursor {
             return None;
         }
-        *self.0.cursor = version;
+        *cursor = version;
         Some(Layout::<S>::value(word))
     }
 }
 
 /// What `next_transition` and `transitions` look for: the transition after
 /// the cursor, from the ring.
-pub(crate) struct TransitionCheck<'s, S: State, const HISTORY: usize>(Cursor<'s, S, HISTORY>);
+pub(crate) struct TransitionCheck<'s, S: State, const HISTORY: usize, W = &'s mut Word>(
+    Cursor<'s, S, HISTORY, W>,
+);
 
-impl<'s, S: State, const HISTORY: usize> Check<'s> for TransitionCheck<'s, S, HISTORY> {
+impl<'s, S: State, const HISTORY: usize, W: BorrowMut<Word>> Check<'s>
+    for TransitionCheck<'s, S, HISTORY, W>
+{
     type Output = Result<Transition<S>, Lagged>;
 
     fn waiters(&self) -> &'s Waiters {
@@ -416,3 +541,35 @@ engine_newtype! {
     where ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S: State, const HISTORY: usize];
     impl Stream -> Result<Transition<S>, Lagged>;
 }
+
+engine_newtype! {
+    /// Stream of the value after each change that owns its subscriber:
+    /// [`Subscriber::into_changes`].
+    #[must_use = "streams do nothing unless polled"]
+    pub struct IntoChanges<'a, S, HISTORY>(
+        Engine<'a, ChangeCheck<'a, S, HISTORY, Word>>,
+        Source<'a, S, HISTORY>
+    )
+    where ['a, S: State, const HISTORY: usize] ['a, S: State, const HISTORY: usize = 0];
+    impl Stream -> S;
+}
+
+engine_newtype! {
+    /// Stream of every transition after the cursor that owns its subscriber:
+    /// [`Subscriber::into_transitions`] (`HISTORY > 0`).
+    #[must_use = "streams do nothing unless polled"]
+    pub struct IntoTransitions<'a, S, HISTORY>(
+        Engine<'a, TransitionCheck<'a, S, HISTORY, Word>>,
+        Source<'a, S, HISTORY>
+    )
+    where ['a, S: State, const HISTORY: usize] ['a, S: State, const HISTORY: usize];
+    impl Stream -> Result<Transition<S>, Lagged>;
+}
+
+state_stream!(IntoChanges ['a, S: State, const HISTORY: usize] ['a, S, HISTORY] |item| Some(*item));
+state_stream!(IntoTransitions ['a, S: State, const HISTORY: usize] ['a, S, HISTORY]
+    |item| item.as_ref().ok().map(|t| t.to));
+
+state_stream!(Changes ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S, HISTORY] |item| Some(*item));
+state_stream!(Transitions ['s, 'a, S: State, const HISTORY: usize] ['s, 'a, S, HISTORY]
+    |item| item.as_ref().ok().map(|t| t.to));

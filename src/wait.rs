@@ -25,7 +25,7 @@ use crate::engine::{engine_newtype, Check, Engine};
 use crate::history::{self, Read};
 use crate::ledger::{entered_since, Ledger};
 use crate::observable::Observable;
-use crate::state::State;
+use crate::state::{HasSpareRoom, State};
 use crate::sync::{Ordering, Word};
 use crate::waiters::Waiters;
 use crate::word::Layout;
@@ -61,6 +61,18 @@ impl<S: PartialEq> Matcher<S> for Equals<S> {
     #[inline]
     fn matches(&mut self, value: S) -> bool {
         value == self.0
+    }
+}
+
+/// Matches `Some` of a value that satisfies the predicate
+/// (`wait_for_some`).
+#[derive(Debug)]
+pub(crate) struct SomeMatching<P>(pub(crate) P);
+
+impl<S, P: FnMut(S) -> bool> Matcher<Option<S>> for SomeMatching<P> {
+    #[inline]
+    fn matches(&mut self, value: Option<S>) -> bool {
+        value.is_some_and(&mut self.0)
     }
 }
 
@@ -291,4 +303,26 @@ engine_newtype! {
     pub struct Changed<'a, S, HISTORY>(Engine<'a, StateCheck<'a, S, AnyValue, HISTORY>>)
     where ['a, S: State, const HISTORY: usize] ['a, S: State, const HISTORY: usize = 0];
     impl Future -> S;
+}
+
+engine_newtype! {
+    /// Future of [`Observable::wait_for_some`]: resolves to the `S` inside
+    /// the matched `Some`.
+    ///
+    /// ```
+    /// use stateword::{Observable, WaitForSome};
+    ///
+    /// let port = Observable::new(Some('x'));
+    /// let wait: WaitForSome<'_, char, _> = port.wait_for_some(|c| c == 'x');
+    /// assert_eq!(futures_lite::future::block_on(wait), 'x');
+    /// ```
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct WaitForSome<'a, S, P, HISTORY>(
+        Engine<'a, StateCheck<'a, Option<S>, SomeMatching<P>, HISTORY>>
+    )
+    where ['a, S: HasSpareRoom, P: FnMut(S) -> bool, const HISTORY: usize]
+        ['a, S: HasSpareRoom, P, const HISTORY: usize = 0];
+    impl Future -> S, map |found: Option<S>| {
+        found.expect("stateword: wait_for_some matched only `Some`")
+    };
 }

@@ -216,3 +216,47 @@ fn auto_traits_are_the_same_on_every_backend() {
     not_unpin::<Changes<'static, 'static, Conn, 4>, _>();
     not_unpin::<Transitions<'static, 'static, Conn, 4>, _>();
 }
+
+/// The handles added for spawned tasks, servers and lifecycles: owned waits
+/// and streams are `Send + Sync + 'static` and `!Unpin` like the borrowed
+/// ones; the guard is `Send + Sync + Unpin`; `until` keeps its stream's
+/// traits; a subscriber clones.
+#[test]
+fn auto_traits_of_owned_handles_guards_and_adapters() {
+    use stateword::{Changes, IntoChanges, IntoTransitions, OwnedChanged, OwnedWaitFor};
+    use stateword::{OwnedWaitUntil, SetOnDrop, Subscriber, Transitions, Until, WaitForSome};
+
+    fn send_sync_static<T: Send + Sync + 'static>() {}
+    fn send_sync<T: Send + Sync>() {}
+    fn unpin<T: Unpin>() {}
+    fn clone<T: Clone>() {}
+    trait AmbiguousIfUnpin<A> {
+        fn check() {}
+    }
+    impl<T: ?Sized> AmbiguousIfUnpin<()> for T {}
+    impl<T: ?Sized + Unpin> AmbiguousIfUnpin<u8> for T {}
+    fn not_unpin<T: AmbiguousIfUnpin<A>, A>() {
+        T::check()
+    }
+
+    type Pred = fn(Conn) -> bool;
+    type Ends = fn(Conn) -> bool;
+    send_sync_static::<OwnedWaitFor<Conn, Pred>>();
+    send_sync_static::<OwnedWaitUntil<Conn, 4>>();
+    send_sync_static::<OwnedChanged<Conn>>();
+    send_sync_static::<IntoChanges<'static, Conn>>();
+    send_sync_static::<IntoTransitions<'static, Conn, 4>>();
+    send_sync_static::<Until<IntoTransitions<'static, Conn, 4>, Ends>>();
+    send_sync_static::<SetOnDrop<'static, Conn>>();
+    send_sync::<WaitForSome<'static, bool, fn(bool) -> bool>>();
+    send_sync::<Until<Changes<'static, 'static, Conn, 0>, Ends>>();
+    not_unpin::<OwnedWaitFor<Conn, Pred>, _>();
+    not_unpin::<OwnedWaitUntil<Conn>, _>();
+    not_unpin::<OwnedChanged<Conn>, _>();
+    not_unpin::<IntoChanges<'static, Conn>, _>();
+    not_unpin::<IntoTransitions<'static, Conn, 4>, _>();
+    not_unpin::<WaitForSome<'static, bool, fn(bool) -> bool>, _>();
+    not_unpin::<Until<Transitions<'static, 'static, Conn, 4>, Ends>, _>();
+    unpin::<SetOnDrop<'static, Conn>>();
+    clone::<Subscriber<'static, Conn, 4>>();
+}

@@ -152,3 +152,54 @@ fn racing_drops_and_sets_leave_no_registration() {
     setter.join().unwrap();
     assert_eq!(conn.waiter_count(), 0);
 }
+
+/// The owned waits and streams, the `until` adapter and `wait_for_some`:
+/// dropped while parked, each leaves no registration, and takes nothing
+/// from a wait that stays.
+#[test]
+fn dropping_any_new_wait_or_stream_mid_wait_leaves_nothing_behind() {
+    let conn: std::sync::Arc<Observable<Conn, 4>> =
+        std::sync::Arc::new(Observable::with_history(Conn::Connected));
+    let peer = Observable::new(None::<Conn>);
+    let mut stays = Probe::new(conn.wait_until(Conn::Closed));
+    assert!(stays.poll().is_pending());
+
+    let mut owned = Probe::new(conn.clone().wait_until_owned(Conn::Closed));
+    let mut owned_for = Probe::new(conn.clone().wait_for_owned(|s| s == Conn::Closed));
+    let mut owned_changed = Probe::new(conn.clone().changed_owned());
+    let mut changes = Probe::new(conn.clone().subscribe_owned().into_changes());
+    let mut transitions = Probe::new(conn.clone().subscribe_owned().into_transitions());
+    let mut until = Probe::new(
+        conn.clone()
+            .subscribe_owned()
+            .into_transitions()
+            .until(|s| s == Conn::Closed),
+    );
+    let mut some = Probe::new(peer.wait_for_some(|c| c == Conn::Closed));
+    assert!(owned.poll().is_pending());
+    assert!(owned_for.poll().is_pending());
+    assert!(owned_changed.poll().is_pending());
+    assert!(changes.poll_next().is_pending());
+    assert!(transitions.poll_next().is_pending());
+    assert!(until.poll_next().is_pending());
+    assert!(some.poll().is_pending());
+    assert_eq!(conn.waiter_count(), 7);
+    assert_eq!(peer.waiter_count(), 1);
+
+    drop((
+        owned,
+        owned_for,
+        owned_changed,
+        changes,
+        transitions,
+        until,
+        some,
+    ));
+    assert_eq!(conn.waiter_count(), 1, "only the wait that stays");
+    assert_eq!(peer.waiter_count(), 0);
+    assert_eq!(std::sync::Arc::strong_count(&conn), 1);
+    conn.set(Conn::Closed);
+    assert_eq!(stays.wakes(), 1);
+    assert_eq!(stays.poll(), std::task::Poll::Ready(Conn::Closed));
+    assert_eq!(conn.waiter_count(), 0);
+}

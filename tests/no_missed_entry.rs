@@ -170,3 +170,22 @@ fn hundreds_of_waiters_and_racing_setter_threads_miss_nothing() {
     });
     assert_eq!(conn.waiter_count(), 0);
 }
+
+/// `wait_for_some` narrows `Option<S>` to `S` with `wait_for`'s guarantee:
+/// a `Some` entered and left again after registration is still returned.
+#[test]
+fn wait_for_some_returns_a_transient_some_as_the_value_inside() {
+    let peer = Observable::new(None::<Conn>);
+    block_on(async {
+        let mut wait = std::pin::pin!(peer.wait_for_some(|c| c == Conn::Closing));
+        register(&mut wait).await;
+        peer.set(Some(Conn::Connected)); // `Some`, but not a match
+        peer.set(Some(Conn::Closing));
+        peer.set(None); // gone before the waiter runs
+        let found: Conn = wait.await;
+        assert_eq!(found, Conn::Closing);
+    });
+    peer.set(Some(Conn::Closed));
+    assert_eq!(block_on(peer.wait_for_some(|_| true)), Conn::Closed);
+    assert_eq!(peer.waiter_count(), 0);
+}

@@ -313,3 +313,40 @@ fn subscribers_in_static_tasks<R: Runtime>(rt: R) {
     });
 }
 on_every_runtime!(subscribers_in_static_tasks);
+
+#[test]
+fn an_unseen_subscriber_completes_changed_at_once() {
+    let n = Observable::new(5u32);
+    let mut sub = n.subscribe();
+    assert!(!sub.has_changed());
+    sub.mark_unseen();
+    assert!(sub.has_changed());
+    assert_eq!(sub.version(), 0, "marking does not move the cursor");
+    assert_eq!(
+        block_on(futures_lite::future::poll_once(sub.changed())),
+        Some(5),
+        "the first changed() returns the current value without a set"
+    );
+    assert!(!sub.has_changed());
+    assert!(block_on(futures_lite::future::poll_once(sub.changed())).is_none());
+    sub.mark_unseen();
+    assert_eq!(sub.mark_seen(), 5);
+    assert!(!sub.has_changed(), "mark_seen clears the mark");
+}
+
+#[test]
+fn a_cloned_subscriber_has_seen_what_the_original_has_and_moves_alone() {
+    let n = Observable::new(0u8);
+    let mut a = n.subscribe();
+    n.set(1);
+    let mut b = a.clone();
+    assert_eq!(b.version(), a.version());
+    assert_eq!(block_on(b.changed()), 1);
+    assert!(a.has_changed() && !b.has_changed());
+    assert_eq!(block_on(a.changed()), 1);
+    assert_eq!(a.get(), 1);
+    assert!(std::ptr::eq(a.observable(), &n));
+    let owned = std::sync::Arc::new(Observable::new(0u8)).subscribe_owned();
+    let copy = owned.clone();
+    assert!(std::ptr::eq(copy.observable(), owned.observable()));
+}

@@ -23,7 +23,7 @@ pub struct Probe<F> {
     waker: Waker,
 }
 
-impl<F: Future> Probe<F> {
+impl<F> Probe<F> {
     pub fn new(future: F) -> Self {
         let counter = Arc::new(CountingWaker::default());
         let waker = Waker::from(counter.clone());
@@ -34,10 +34,23 @@ impl<F: Future> Probe<F> {
         }
     }
 
-    pub fn poll(&mut self) -> Poll<F::Output> {
+    pub fn poll(&mut self) -> Poll<F::Output>
+    where
+        F: Future,
+    {
         self.future
             .as_mut()
             .poll(&mut Context::from_waker(&self.waker))
+    }
+
+    /// For a stream: polls for its next item.
+    pub fn poll_next(&mut self) -> Poll<Option<F::Item>>
+    where
+        F: futures_core::Stream,
+    {
+        self.future
+            .as_mut()
+            .poll_next(&mut Context::from_waker(&self.waker))
     }
 
     pub fn wakes(&self) -> usize {
