@@ -24,6 +24,7 @@ mod sync;
 mod until;
 mod wait;
 mod waiters;
+mod watcher;
 mod word;
 
 #[cfg(all(feature = "std", not(loom)))]
@@ -39,6 +40,9 @@ pub use crate::subscriber::{Changes, IntoChanges, IntoTransitions, NextTransitio
 pub use crate::subscriber::{Subscriber, SubscriberChanged, Transitions};
 pub use crate::until::{StateStream, Until};
 pub use crate::wait::{Changed, WaitFor, WaitForSome, WaitUntil};
+#[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
+pub use crate::watcher::OwnedWatcher;
+pub use crate::watcher::Watcher;
 
 /// Derives [`State`](trait@State) for a fieldless enum.
 ///

@@ -259,4 +259,46 @@ fn auto_traits_of_owned_handles_guards_and_adapters() {
     not_unpin::<Until<Transitions<'static, 'static, Conn, 4>, Ends>, _>();
     unpin::<SetOnDrop<'static, Conn>>();
     clone::<Subscriber<'static, Conn, 4>>();
+    fn copy<T: Copy>() {}
+    send_sync::<stateword::Watcher<'static, Conn, 4>>();
+    copy::<stateword::Watcher<'static, Conn, 4>>();
+    send_sync_static::<stateword::OwnedWatcher<Conn, 4>>();
+    clone::<stateword::OwnedWatcher<Conn, 4>>();
+    unpin::<stateword::OwnedWatcher<Conn, 4>>();
+}
+
+/// A read-only view waits and subscribes like its observable, and its
+/// handles follow the observable, not the view.
+#[test]
+fn watchers_read_wait_and_subscribe() {
+    let conn = std::sync::Arc::new(Observable::new(Conn::Connected));
+    let view = conn.watcher();
+    let owned = conn.clone().watcher_owned();
+    let mut sub = view.subscribe();
+    let mut owned_sub = owned.subscribe_owned();
+    block_on(async {
+        let mut drain = std::pin::pin!(view.wait_until(Conn::Closing));
+        register(&mut drain).await;
+        let mut owned_drain = Box::pin(owned.clone().wait_until_owned(Conn::Closing));
+        register(&mut owned_drain).await;
+        conn.set(Conn::Closing);
+        conn.set(Conn::Closed);
+        assert_eq!(drain.await, Conn::Closing);
+        assert_eq!(owned_drain.await, Conn::Closing);
+    });
+    assert_eq!((view.get(), view.version()), (Conn::Closed, 2));
+    assert_eq!((owned.get(), owned.version()), (Conn::Closed, 2));
+    assert_eq!(block_on(sub.changed()), Conn::Closed);
+    assert_eq!(block_on(owned_sub.changed()), Conn::Closed);
+    assert_eq!(
+        block_on(owned.watcher().wait_for(|s| s == Conn::Closed)),
+        Conn::Closed
+    );
+    let peer = Observable::new(Some(Conn::Closed));
+    assert_eq!(
+        block_on(peer.watcher().wait_for_some(|_| true)),
+        Conn::Closed
+    );
+    drop((owned, owned_sub));
+    assert_eq!(std::sync::Arc::strong_count(&conn), 1);
 }
