@@ -7,7 +7,10 @@
 //!
 //! A second observable with a history ring of [`RING`] transitions gets the
 //! same transitions; subscribers on it must see exactly the model's history,
-//! in order, or one `Lagged` with the exact count when they fell behind.
+//! in order, or one `Lagged` with the exact count when they fell behind,
+//! through `try_next_transition`, `changed`, the `until` adapter and the
+//! owned `into_transitions`, with clones and `mark_unseen` in the mix. Some
+//! transitions come from a `SetOnDrop` guard (or none, when it is disarmed).
 //!
 //! Used by the cargo-fuzz target `ops` and by `tests/model.rs`.
 
@@ -16,6 +19,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+
+use futures_core::Stream;
 
 use stateword::{Lagged, Observable, State, Subscriber, Transition};
 
@@ -177,8 +182,10 @@ pub fn run(data: &[u8]) {
     };
     let mut waits: Vec<LiveWait<'_>> = Vec::new();
     let ring: Observable<Conn, RING> = Observable::with_history(model.value);
-    // Each subscriber with the model's cursor: the version it has seen.
-    let mut subscribers: Vec<(Subscriber<'_, Conn, RING>, u64)> = Vec::new();
+    // Each subscriber with the model's cursor (the version it has seen) and
+    // whether it was marked unseen since the cursor last moved.
+    let mut subscribers: Vec<(Subscriber<'_, Conn, RING>, u64, bool)> = Vec::new();
+    let noop = Waker::from(Arc::new(CountingWaker::default()));
 
     while let Some(op) = bytes.next() {
         let arg = bytes.next().unwrap_or(0);
@@ -189,19 +196,84 @@ pub fn run(data: &[u8]) {
                 assert_eq!(ring.set(s), model.value);
                 assert_eq!(observable.set(s), model.set(s));
             }
-            // subscribe, or read a subscriber without waiting
+            // subscribe, drop, clone, or read a subscriber without waiting
             1 => {
-                if arg % 3 == 0 && subscribers.len() < MAX_SUBSCRIBERS {
-                    subscribers.push((ring.subscribe(), model.version()));
-                } else if arg % 3 == 1 && !subscribers.is_empty() {
-                    let i = arg as usize % subscribers.len();
-                    drop(subscribers.swap_remove(i));
-                } else if !subscribers.is_empty() {
-                    let i = arg as usize % subscribers.len();
-                    let (sub, cursor) = &mut subscribers[i];
-                    let expected = model.next_transition(cursor);
-                    assert_eq!(sub.try_next_transition(), expected);
-                    assert_eq!(sub.version(), *cursor);
+                let cx = &mut Context::from_waker(&noop);
+                let which = arg / 8;
+                match arg % 8 {
+                    0 if subscribers.len() < MAX_SUBSCRIBERS => {
+                        subscribers.push((ring.subscribe(), model.version(), false));
+                    }
+                    4 if !subscribers.is_empty() && subscribers.len() < MAX_SUBSCRIBERS => {
+                        let (sub, cursor, unseen) = &subscribers[which as usize % subscribers.len()];
+                        let copy = (sub.clone(), *cursor, *unseen);
+                        subscribers.push(copy);
+                    }
+                    _ if subscribers.is_empty() => {}
+                    1 => drop(subscribers.swap_remove(which as usize % subscribers.len())),
+                    op => {
+                        let i = which as usize % subscribers.len();
+                        let (sub, cursor, unseen) = &mut subscribers[i];
+                        match op {
+                            3 => {
+                                sub.mark_unseen();
+                                *unseen = true;
+                            }
+                            5 => {
+                                // `changed`, polled once: ready with the value
+                                // now if the cursor is behind or unseen.
+                                let got = Pin::new(&mut Box::pin(sub.changed())).poll(cx);
+                                if *unseen || *cursor != model.version() {
+                                    assert_eq!(got, Poll::Ready(model.value));
+                                    (*cursor, *unseen) = (model.version(), false);
+                                } else {
+                                    assert_eq!(got, Poll::Pending);
+                                }
+                            }
+                            6 => {
+                                // `until` a target: the item that enters it
+                                // is the last; the stream then ends.
+                                let target = ALL[which as usize / 3 % 5];
+                                let mut stream = Box::pin(sub.transitions().until(move |s| s == target));
+                                let mut ended = false;
+                                for _ in 0..2 {
+                                    let got = stream.as_mut().poll_next(cx);
+                                    if ended {
+                                        assert_eq!(got, Poll::Ready(None));
+                                        continue;
+                                    }
+                                    match model.next_transition(cursor) {
+                                        Some(item) => {
+                                            *unseen = false;
+                                            ended = matches!(item, Ok(t) if t.to == target);
+                                            assert_eq!(got, Poll::Ready(Some(item)));
+                                        }
+                                        None => assert_eq!(got, Poll::Pending),
+                                    }
+                                }
+                            }
+                            7 => {
+                                // An owned stream of a clone: the original's
+                                // cursor stays.
+                                let mut copy = *cursor;
+                                let mut stream = Box::pin(sub.clone().into_transitions());
+                                let got = stream.as_mut().poll_next(cx);
+                                match model.next_transition(&mut copy) {
+                                    Some(item) => assert_eq!(got, Poll::Ready(Some(item))),
+                                    None => assert_eq!(got, Poll::Pending),
+                                }
+                            }
+                            _ => {
+                                let expected = model.next_transition(cursor);
+                                if expected.is_some() {
+                                    *unseen = false;
+                                }
+                                assert_eq!(sub.try_next_transition(), expected);
+                            }
+                        }
+                        assert_eq!(sub.version(), *cursor);
+                        assert_eq!(sub.has_changed(), *unseen || *cursor != model.version());
+                    }
                 }
             }
             // compare_exchange
@@ -214,6 +286,18 @@ pub fn run(data: &[u8]) {
                 };
                 assert_eq!(observable.compare_exchange(current, new), expected);
                 assert_eq!(ring.compare_exchange(current, new), expected);
+            }
+            // a guard that sets its state when dropped, or disarmed
+            3 if arg % 4 == 3 => {
+                let s = ALL[(arg / 4) as usize % 5];
+                let (guard, ring_guard) = (observable.set_on_drop(s), ring.set_on_drop(s));
+                if (arg / 20) % 2 == 1 {
+                    guard.disarm();
+                    ring_guard.disarm();
+                } else {
+                    model.set(s);
+                    drop((guard, ring_guard));
+                }
             }
             // update: advance to the next state, giving up at the last one
             3 => {
@@ -306,6 +390,7 @@ pub fn run(data: &[u8]) {
         assert_eq!(observable.version(), model.version());
         assert_eq!(ring.get(), model.value);
         assert_eq!(ring.version(), model.version());
+        assert_eq!(ring.waiter_count(), 0, "a dropped subscriber stream stayed registered");
         let registered = waits
             .iter()
             .filter(|w| matches!(w.expected, Expected::Pending { .. }))
