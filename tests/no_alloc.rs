@@ -149,3 +149,44 @@ fn an_observable_of_the_lifecycle_enum_is_small() {
         assert_eq!(std::mem::size_of::<Observable<u32>>(), 7 * word);
     }
 }
+
+/// Owned streams (and `until` on them) yield items without allocating: the
+/// stream holds its subscriber and its share of the observable. Between
+/// items it parks, which on the event-listener backend allocates the
+/// listener entry that any parked wait costs there, and on the heap-free
+/// backend nothing at all.
+#[test]
+fn owned_stream_items_allocate_nothing() {
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    use futures_core::Stream;
+
+    let conn: Arc<Observable<Conn, 16>> = Arc::new(Observable::with_history(Conn::Disconnected));
+    let waker = common::waker::noop();
+    let mut cx = Context::from_waker(&waker);
+    let mut transitions = pin!(conn
+        .clone()
+        .subscribe_owned()
+        .into_transitions()
+        .until(|s| s == Conn::Disconnected));
+    let mut changes = pin!(conn.clone().subscribe_owned().into_changes());
+    let park = cfg!(not(feature = "event-listener"));
+    let allocated = allocations_in(|| {
+        for i in 0..1_000 {
+            if park {
+                assert!(transitions.as_mut().poll_next(&mut cx).is_pending());
+                assert!(changes.as_mut().poll_next(&mut cx).is_pending());
+            }
+            let s = STATES[i % 4];
+            conn.set(s);
+            match transitions.as_mut().poll_next(&mut cx) {
+                Poll::Ready(Some(Ok(t))) => assert_eq!(t.to, s),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(changes.as_mut().poll_next(&mut cx), Poll::Ready(Some(s)));
+        }
+    });
+    assert_eq!(allocated, 0);
+}

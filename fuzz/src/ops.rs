@@ -205,7 +205,8 @@ pub fn run(data: &[u8]) {
                         subscribers.push((ring.subscribe(), model.version(), false));
                     }
                     4 if !subscribers.is_empty() && subscribers.len() < MAX_SUBSCRIBERS => {
-                        let (sub, cursor, unseen) = &subscribers[which as usize % subscribers.len()];
+                        let (sub, cursor, unseen) =
+                            &subscribers[which as usize % subscribers.len()];
                         let copy = (sub.clone(), *cursor, *unseen);
                         subscribers.push(copy);
                     }
@@ -234,7 +235,8 @@ pub fn run(data: &[u8]) {
                                 // `until` a target: the item that enters it
                                 // is the last; the stream then ends.
                                 let target = ALL[which as usize / 3 % 5];
-                                let mut stream = Box::pin(sub.transitions().until(move |s| s == target));
+                                let mut stream =
+                                    Box::pin(sub.transitions().until(move |s| s == target));
                                 let mut ended = false;
                                 for _ in 0..2 {
                                     let got = stream.as_mut().poll_next(cx);
@@ -390,7 +392,11 @@ pub fn run(data: &[u8]) {
         assert_eq!(observable.version(), model.version());
         assert_eq!(ring.get(), model.value);
         assert_eq!(ring.version(), model.version());
-        assert_eq!(ring.waiter_count(), 0, "a dropped subscriber stream stayed registered");
+        assert_eq!(
+            ring.waiter_count(),
+            0,
+            "a dropped subscriber stream stayed registered"
+        );
         let registered = waits
             .iter()
             .filter(|w| matches!(w.expected, Expected::Pending { .. }))
