@@ -74,8 +74,11 @@ async fn main() {
         })
         .collect();
 
-    // A readiness probe waits on a read-only view.
-    let ready = tokio::spawn(service.view().wait_until_owned(Health::Serving));
+    // A readiness probe waits on a read-only view. Polled once here, it is
+    // registered before the server starts, whenever its task first runs.
+    let mut ready = Box::pin(service.view().wait_until_owned(Health::Serving));
+    assert!(futures_lite::future::poll_once(&mut ready).await.is_none());
+    let ready = tokio::spawn(ready);
 
     // The server: its guard sets `ShutDown` when it stops, here by
     // returning; a panic or a cancelled task would set it just the same.
