@@ -4,12 +4,15 @@
 //!
 //! A wait looks in three ways:
 //!
-//! 1. **First look** (level waits only): if the current value matches, done,
-//!    without registering anything.
+//! 1. **First look**: remember the version `v0`, where the wait begins; for
+//!    level waits, if the current value matches, done, without registering
+//!    anything.
 //! 2. **After registering** (W2 in `waiters.rs`): evaluate the predicate on
-//!    every variant (finite states) into a bit mask, load the word with
-//!    SeqCst and remember its version `v0`. Every later transition is either in
-//!    that word or seen by its setter, which records it and notifies.
+//!    every variant (finite states) into a bit mask, then look as in 3. A
+//!    setter that saw the registration records its entry and notifies; one
+//!    whose transition raced the first poll and saw none left it in the word
+//!    (the argument in `waiters.rs`). So a setter that waits for
+//!    `waiter_count() > 0` and then sets is always seen.
 //! 3. **Each look after that** (W4): with a history ring, the transitions
 //!    after `v0` are scanned in order and the first match wins. Without one
 //!    (or once the ring has overwritten what we needed), a masked variant
@@ -158,17 +161,18 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
 }
 
 impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY> {
+    /// The first look fixes `v0`, where the wait begins: every entry after
+    /// it that the ledger or the ring holds is the wait's to report.
     fn first_look(&mut self) -> Option<S> {
         self.phase = Phase::Looked;
-        if self.mode != Mode::Level {
-            return None;
-        }
-        let now = self.observable.get();
-        self.predicate.matches(now).then_some(now)
+        let word = self.observable.word.read();
+        self.v0 = Layout::<S>::version(word);
+        self.scanned = self.v0;
+        let now = Layout::<S>::value(word);
+        (self.mode == Mode::Level && self.predicate.matches(now)).then_some(now)
     }
 
-    /// W2: the first look after registering fixes `v0`, and the variants
-    /// that match.
+    /// W2: the first look after registering, with the variants that match.
     fn register(&mut self) -> Option<S> {
         if S::VARIANTS > 0 && self.mode != Mode::Changed {
             for index in 0..S::VARIANTS {
@@ -177,12 +181,8 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
                 }
             }
         }
-        let word = self.observable.word.read_in_order();
-        self.v0 = Layout::<S>::version(word);
-        self.scanned = self.v0;
         self.phase = Phase::Registered;
-        let now = Layout::<S>::value(word);
-        (self.mode == Mode::Level && self.predicate.matches(now)).then_some(now)
+        self.recheck()
     }
 
     fn recheck(&mut self) -> Option<S> {

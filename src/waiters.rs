@@ -13,11 +13,11 @@
 //!
 //! # The handshake
 //!
-//! A waiter, once its first look found nothing:
+//! A waiter, once its first look (which saw version `v0`) found nothing:
 //!
 //! * **W1** [`register`](Waiters::register): count itself (SeqCst RMW);
-//! * **W2** look again with SeqCst loads of the state word (`StateWord::read_in_order`),
-//!   and remember the version `v0` it saw;
+//! * **W2** look again with SeqCst loads (`StateWord::read_in_order`, the
+//!   ledger, the ring) for entries after `v0`;
 //! * **W3** [`listen_and_arm`](Waiters::listen_and_arm): listen on the
 //!   notify list, *then* set `ARMED` (SeqCst RMW);
 //! * **W4** look again with SeqCst loads (the ledger, the ring, the word);
@@ -37,8 +37,11 @@
 //! All the accesses above are SeqCst, so they sit in one total order.
 //!
 //! * **Registration.** If S2 reads 0, W1 of every waiter it missed comes
-//!   later, so that waiter's W2 sees S1: its `v0` already covers this
-//!   transition and nothing needs recording or waking. Skipping is safe.
+//!   later, so that waiter's W2 sees S1 in the word: nothing needs waking,
+//!   and only a transition that raced the waiter's first poll goes
+//!   unrecorded. A setter whose S2 comes after W1 (one that saw
+//!   `waiter_count() > 0` before it set, say) records its entry, at a
+//!   version after `v0`.
 //! * **Arming.** If S4 finds `ARMED` clear, either S4 comes before the W3 of
 //!   a listening waiter, so S1 and S3 come before its W4 and W4 sees the
 //!   transition; or another setter cleared `ARMED` after that W3, and that

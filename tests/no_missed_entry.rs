@@ -189,3 +189,31 @@ fn wait_for_some_returns_a_transient_some_as_the_value_inside() {
     assert_eq!(block_on(peer.wait_for_some(|_| true)), Conn::Closed);
     assert_eq!(peer.waiter_count(), 0);
 }
+
+/// The window between a wait counting itself (`waiter_count()` goes up) and
+/// its look after registering: a setter that saw the count and then set is
+/// seen, even if its transient is gone by that look. The transitions are
+/// made from inside the predicate, which the wait calls in that window (on
+/// every variant, to build its mask): a deterministic stand-in for a setter
+/// thread that waits for `waiter_count() > 0`, as `tests/blocking.rs` does.
+#[test]
+fn a_transient_set_right_after_registration_is_seen() {
+    let conn = Observable::new(Conn::Connected);
+    let injected = std::cell::Cell::new(false);
+    let wait = conn.wait_for(|s| {
+        if conn.waiter_count() == 1 && !injected.replace(true) {
+            conn.set(Conn::Closing);
+            conn.set(Conn::Closed);
+        }
+        s == Conn::Closing
+    });
+    let mut wait = std::pin::pin!(wait);
+    let first = block_on(poll_once(&mut wait));
+    assert!(
+        injected.get(),
+        "the predicate ran in the registration window"
+    );
+    assert_eq!(first, Some(Conn::Closing));
+    assert_eq!(conn.get(), Conn::Closed);
+    assert_eq!(conn.waiter_count(), 0);
+}
