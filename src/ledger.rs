@@ -2,7 +2,7 @@
 //!
 //! Slot `i` holds the version at which variant `i` was last entered (or an
 //! older entry: setters skip the write when no waiter is registered, see
-//! `waiters.rs`). A waiter that registered at version `v0` asks each
+//! `waiters.rs`). A waiter that began (its first look) at version `v0` asks each
 //! slot of a variant it wants: "was this written by a transition after `v0`
 //! that has already happened?" — `v0 < slot <= current version`, in
 //! serial-number order. That answers "did the state ever become what you want

@@ -162,7 +162,9 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
 
 impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY> {
     /// The first look fixes `v0`, where the wait begins: every entry after
-    /// it that the ledger or the ring holds is the wait's to report.
+    /// it that the ledger or the ring holds is the wait's to report. An
+    /// Acquire read is enough: a stale `v0` only widens the window to
+    /// entries that were made after it, which are the wait's to report.
     fn first_look(&mut self) -> Option<S> {
         self.phase = Phase::Looked;
         let word = self.observable.word.read();

@@ -175,6 +175,23 @@ fn polling_a_completed_wait_panics_with_a_message() {
     let _ = block_on(poll_once(&mut w));
 }
 
+// Compile-time checks of auto traits, for the two tests below.
+fn send_sync<T: Send + Sync>() {}
+fn send_sync_static<T: Send + Sync + 'static>() {}
+fn unpin<T: Unpin>() {}
+fn clone<T: Clone>() {}
+fn copy<T: Copy>() {}
+/// Compiles only for `!Unpin` types: for an `Unpin` type both impls apply
+/// and the call is ambiguous (the usual negative-bound trick).
+trait AmbiguousIfUnpin<A> {
+    fn check() {}
+}
+impl<T: ?Sized> AmbiguousIfUnpin<()> for T {}
+impl<T: ?Sized + Unpin> AmbiguousIfUnpin<u8> for T {}
+fn not_unpin<T: AmbiguousIfUnpin<A>, A>() {
+    T::check()
+}
+
 /// The auto traits of the public types do not depend on the notify backend:
 /// wait futures and streams are `Send + Sync` and `!Unpin` (the heap-free
 /// backend keeps its list node inside them), a `Subscriber` is a plain
@@ -183,19 +200,6 @@ fn polling_a_completed_wait_panics_with_a_message() {
 fn auto_traits_are_the_same_on_every_backend() {
     use stateword::{Changed, Changes, NextTransition, Subscriber, SubscriberChanged};
     use stateword::{Transitions, WaitFor, WaitUntil};
-
-    fn send_sync<T: Send + Sync>() {}
-    fn unpin<T: Unpin>() {}
-    /// Compiles only for `!Unpin` types: for an `Unpin` type both impls
-    /// apply and the call is ambiguous (the usual negative-bound trick).
-    trait AmbiguousIfUnpin<A> {
-        fn check() {}
-    }
-    impl<T: ?Sized> AmbiguousIfUnpin<()> for T {}
-    impl<T: ?Sized + Unpin> AmbiguousIfUnpin<u8> for T {}
-    fn not_unpin<T: AmbiguousIfUnpin<A>, A>() {
-        T::check()
-    }
 
     type Pred = fn(Conn) -> bool;
     send_sync::<WaitFor<'static, Conn, Pred>>();
@@ -226,19 +230,6 @@ fn auto_traits_of_owned_handles_guards_and_adapters() {
     use stateword::{Changes, IntoChanges, IntoTransitions, OwnedChanged, OwnedWaitFor};
     use stateword::{OwnedWaitUntil, SetOnDrop, Subscriber, Transitions, Until, WaitForSome};
 
-    fn send_sync_static<T: Send + Sync + 'static>() {}
-    fn send_sync<T: Send + Sync>() {}
-    fn unpin<T: Unpin>() {}
-    fn clone<T: Clone>() {}
-    trait AmbiguousIfUnpin<A> {
-        fn check() {}
-    }
-    impl<T: ?Sized> AmbiguousIfUnpin<()> for T {}
-    impl<T: ?Sized + Unpin> AmbiguousIfUnpin<u8> for T {}
-    fn not_unpin<T: AmbiguousIfUnpin<A>, A>() {
-        T::check()
-    }
-
     type Pred = fn(Conn) -> bool;
     type Ends = fn(Conn) -> bool;
     send_sync_static::<OwnedWaitFor<Conn, Pred>>();
@@ -259,7 +250,6 @@ fn auto_traits_of_owned_handles_guards_and_adapters() {
     not_unpin::<Until<Transitions<'static, 'static, Conn, 4>, Ends>, _>();
     unpin::<SetOnDrop<'static, Conn>>();
     clone::<Subscriber<'static, Conn, 4>>();
-    fn copy<T: Copy>() {}
     send_sync::<stateword::Watcher<'static, Conn, 4>>();
     copy::<stateword::Watcher<'static, Conn, 4>>();
     send_sync_static::<stateword::OwnedWatcher<Conn, 4>>();
