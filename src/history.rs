@@ -9,11 +9,11 @@
 //! | `to`   | `v`          | the value entered at version `v`  |
 //! | `from` | `v`          | the value left at version `v`     |
 //!
-//! Every cell starts as the initial value at tag 0, a word like any other
-//! (`word.rs`: every stored word decodes). A reader never takes it for a
+//! Every cell starts empty, 0: tag 0. A reader never takes it for a
 //! transition: it reads tag `v` only for `v` in `(cursor, current]`, so tag
 //! 0 only after the version wrapped, by when every slot has been written
-//! (the ring is at most half the version space).
+//! (the ring is at most half the version space). Decoding it would be safe
+//! anyway: `State::decode` takes any bits.
 //!
 //! A setter writes `from`, then `to`, each only if the slot does not already
 //! hold a later transition (a setter delayed by `HISTORY` transitions must not
@@ -101,23 +101,15 @@ impl<S: State, const HISTORY: usize> Ring<S, HISTORY> {
     );
 
     loom_const_fn! {
-        /// A ring whose every cell holds `initial` at tag 0 (module docs).
-        pub(crate) fn seeded(initial: S) -> [TransitionSlot; HISTORY] {
+        /// A ring of empty cells (module docs).
+        pub(crate) fn empty() -> [TransitionSlot; HISTORY] {
             #[allow(clippy::let_unit_value)]
             let () = Self::OK;
-            let seed = Layout::<S>::pack(0, initial);
-            let mut ring = array_of![
+            array_of![
                 TransitionSlot { to: AtomicWord::new(0), from: AtomicWord::new(0) };
                 TransitionSlot;
                 HISTORY
-            ];
-            let mut i = 0;
-            while i < HISTORY {
-                let (to, from) = (AtomicWord::new(seed), AtomicWord::new(seed));
-                ring[i] = TransitionSlot { to, from };
-                i += 1;
-            }
-            ring
+            ]
         }
     }
 }

@@ -1,13 +1,20 @@
-//! The per-variant entry ledger of finite states.
+//! The per-variant entry ledger of states with ledger variants.
 //!
-//! Slot `i` holds the version at which variant `i` was last entered (or an
-//! older entry: setters skip the write when no waiter is registered, see
-//! `waiters.rs`). A waiter that began (its first look) at version `v0` asks each
-//! slot of a variant it wants: "was this written by a transition after `v0`
-//! that has already happened?" — `v0 < slot <= current version`, in
-//! serial-number order. That answers "did the state ever become what you want
-//! since you started waiting?" exactly, without a lock, with one word per
-//! variant.
+//! Slot `i` holds the whole state word (value and version) of the last entry
+//! into ledger variant `i` (or an older entry: setters skip the write when no
+//! waiter is registered, see `waiters.rs`). A waiter that began (its first
+//! look) at version `v0` asks each slot of a variant it wants: "was this
+//! written by a transition after `v0` that has already happened?" —
+//! `v0 < version <= current version`, in serial-number order — and, for a
+//! variant that carries data, whether the entry's value matches. That answers
+//! "did the state ever become what you want since you started waiting?"
+//! exactly for every variant, and for the data of the latest entry of each,
+//! without a lock, with one word per variant.
+//!
+//! | slot word | meaning |
+//! |---|---|
+//! | 0 (never written) | no entry: version 0 is where every wait's window starts, never inside it until the version wraps |
+//! | `pack(v, value)` | `value`, of this variant, was entered by transition `v` |
 //!
 //! The ledger type is chosen by each `State` impl as an associated type, so
 //! its size is fixed at compile time without generic const expressions.
@@ -16,38 +23,78 @@ use crate::state::State;
 use crate::sync::{array_of, loom_const, AtomicWord, Ordering, Word};
 use crate::word::{Layout, StateWord};
 
-/// Storage of one slot per variant.
-#[doc(hidden)]
-pub trait Ledger: Send + Sync + 'static {
+/// Storage for a state's entry ledger: one atomic word per ledger variant.
+///
+/// Chosen by [`State::Ledger`](crate::State::Ledger):
+/// [`NoLedger`] for level-triggered states, [`VariantLedger<N>`] for `N`
+/// ledger variants; `Option<S>` adds a slot in front of `S`'s. Sealed: the
+/// crate implements it for these types only.
+///
+/// ```
+/// use stateword::{Ledger, State};
+///
+/// assert_eq!(<bool as State>::Ledger::SLOTS, 2);
+/// assert_eq!(<Option<u16> as State>::Ledger::SLOTS, 2);
+/// ```
+pub trait Ledger: Send + Sync + 'static + sealed::Sealed {
+    /// How many slots: the state's `VARIANTS`.
+    const SLOTS: usize;
+
+    /// The ledger of `Option<S>` when this is `S`'s: a slot for `None` in
+    /// front, and one for `Some` if this ledger has none.
+    #[doc(hidden)]
+    type WithNone: Ledger;
+
     loom_const! {
-        /// A ledger whose every slot holds version 0.
+        /// A ledger whose every slot is empty.
+        #[doc(hidden)]
         const EMPTY: Self;
     }
 
     /// The slot of variant `index`.
+    #[doc(hidden)]
     fn slot(&self, index: usize) -> &AtomicWord;
 }
 
-/// A ledger for states that are not finite: no slots.
-#[doc(hidden)]
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::NoLedger {}
+    impl<const N: usize> Sealed for super::VariantLedger<N> {}
+    impl<L> Sealed for super::OptionLedger<L> {}
+}
+
+/// The ledger of a level-triggered state: no slots.
+///
+/// ```
+/// use stateword::{Ledger, NoLedger};
+/// assert_eq!(NoLedger::SLOTS, 0);
+/// ```
 #[derive(Debug)]
 pub struct NoLedger;
 
 impl Ledger for NoLedger {
+    const SLOTS: usize = 0;
+    type WithNone = VariantLedger<2>;
     loom_const! {
         const EMPTY: Self = NoLedger;
     }
     fn slot(&self, _: usize) -> &AtomicWord {
-        unreachable!("stateword: a non-finite state has no ledger slots")
+        unreachable!("stateword: a level-triggered state has no ledger slots")
     }
 }
 
-/// A ledger of `N` variants (derived enums, `bool`).
-#[doc(hidden)]
+/// The ledger of `N` ledger variants: one atomic word each.
+///
+/// ```
+/// use stateword::{Ledger, VariantLedger};
+/// assert_eq!(VariantLedger::<5>::SLOTS, 5);
+/// ```
 #[derive(Debug)]
 pub struct VariantLedger<const N: usize>([AtomicWord; N]);
 
 impl<const N: usize> Ledger for VariantLedger<N> {
+    const SLOTS: usize = N;
+    type WithNone = OptionLedger<Self>;
     loom_const! {
         const EMPTY: Self = VariantLedger(array_of![AtomicWord::new(0); AtomicWord; N]);
     }
@@ -57,7 +104,8 @@ impl<const N: usize> Ledger for VariantLedger<N> {
     }
 }
 
-/// The ledger of `Option<S>`: a slot for `None`, then `S`'s ledger.
+/// The ledger of `Option<S>` for an `S` with ledger variants: a slot for
+/// `None`, then `S`'s ledger.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct OptionLedger<L> {
@@ -66,6 +114,8 @@ pub struct OptionLedger<L> {
 }
 
 impl<L: Ledger> Ledger for OptionLedger<L> {
+    const SLOTS: usize = 1 + L::SLOTS;
+    type WithNone = OptionLedger<Self>;
     loom_const! {
         const EMPTY: Self = OptionLedger {
             none: AtomicWord::new(0),
@@ -81,8 +131,50 @@ impl<L: Ledger> Ledger for OptionLedger<L> {
     }
 }
 
-/// Records that the variant of `slot` was entered at `version`, unless a
-/// later entry is already recorded there.
+/// A struct's ledger, picked at compile time: [`VariantLedger<N>`] if it is
+/// finite, else [`NoLedger`]. For `#[derive(State)]`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Finite<const YES: bool>;
+
+/// See [`Finite`].
+#[doc(hidden)]
+pub trait LedgerOf<const N: usize> {
+    type Ledger: Ledger;
+}
+
+impl<const N: usize> LedgerOf<N> for Finite<true> {
+    type Ledger = VariantLedger<N>;
+}
+
+impl<const N: usize> LedgerOf<N> for Finite<false> {
+    type Ledger = NoLedger;
+}
+
+/// The number of values of a struct whose fields have `(VARIANTS, FINITE)`
+/// as given: their product if every field is finite and it is at most 64,
+/// else 0 (the struct is level-triggered). For `#[derive(State)]`.
+#[doc(hidden)]
+pub const fn finite_product(fields: &[(usize, bool)]) -> usize {
+    let mut product: usize = 1;
+    let mut i = 0;
+    while i < fields.len() {
+        let (variants, finite) = fields[i];
+        if !finite || variants == 0 || variants > 64 {
+            return 0;
+        }
+        product *= variants;
+        if product > 64 {
+            return 0;
+        }
+        i += 1;
+    }
+    product
+}
+
+/// Records that `entry` (the state word a transition just committed) is the
+/// last entry into the variant of `slot`, unless a later entry is already
+/// recorded there.
 ///
 /// "Later" means inside the window `(version, current version]` of `word`:
 /// plain serial-number order would call an entry more than half the version
@@ -91,21 +183,23 @@ impl<L: Ledger> Ledger for OptionLedger<L> {
 /// SeqCst on success: S3 in `waiters.rs`, so a waiter that arms after this
 /// setter's S4 sees it in its look (W4). It is also a release: a waiter
 /// that sees this entry then loads the word and gets a version at least
-/// `version` (the setter's CAS on the word comes first), so the entry falls
+/// the entry's (the setter's CAS on the word comes first), so the entry falls
 /// inside its window at once. The bound on "later" is a `StateWord::guess`:
 /// coherence alone makes it at least our own CAS.
 #[inline]
-pub(crate) fn record_entry<S: State>(slot: &AtomicWord, version: Word, word: &StateWord<S>) {
+pub(crate) fn record_entry<S: State>(slot: &AtomicWord, entry: Word, word: &StateWord<S>) {
+    let version = Layout::<S>::version(entry);
     let mut seen = slot.load(Ordering::Relaxed);
     loop {
-        if seen == version {
+        if seen == entry {
             return;
         }
         let current = Layout::<S>::version(word.guess());
-        if Layout::<S>::distance(version, seen) <= Layout::<S>::distance(version, current) {
+        let since = Layout::<S>::distance(version, Layout::<S>::version(seen));
+        if since != 0 && since <= Layout::<S>::distance(version, current) {
             return; // a concurrent, later entry of the same variant won
         }
-        match slot.compare_exchange_weak(seen, version, Ordering::SeqCst, Ordering::Relaxed) {
+        match slot.compare_exchange_weak(seen, entry, Ordering::SeqCst, Ordering::Relaxed) {
             Ok(_) => return,
             Err(actual) => seen = actual,
         }
@@ -113,10 +207,10 @@ pub(crate) fn record_entry<S: State>(slot: &AtomicWord, version: Word, word: &St
 }
 
 /// Whether `slot` records an entry after `v0` that is already visible in the
-/// word, at version `current`: `v0 < slot <= current` in serial order. Returns
-/// how many transitions after `v0` it happened.
+/// word, at version `current`: `v0 < version <= current` in serial order.
+/// Returns how many transitions after `v0` it happened.
 #[inline]
 pub(crate) fn entered_since<S: State>(slot: Word, v0: Word, current: Word) -> Option<Word> {
-    let since = Layout::<S>::distance(v0, slot);
+    let since = Layout::<S>::distance(v0, Layout::<S>::version(slot));
     (since != 0 && since <= Layout::<S>::distance(v0, current)).then_some(since)
 }

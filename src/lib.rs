@@ -8,9 +8,13 @@
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
+// `#[derive(State)]` names `::stateword`: the crate's own tests use it too.
+#[cfg(all(test, feature = "derive"))]
+extern crate self as stateword;
 
 mod engine;
 mod history;
+mod initial;
 mod ledger;
 mod lifecycle;
 mod notify;
@@ -31,11 +35,13 @@ mod word;
 mod blocking;
 
 pub use crate::history::{Lagged, Transition};
+pub use crate::initial::{InitialSlot, LazyInitial};
+pub use crate::ledger::{Ledger, NoLedger, VariantLedger};
 pub use crate::lifecycle::SetOnDrop;
 pub use crate::observable::Observable;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 pub use crate::owned::{OwnedChanged, OwnedWaitFor, OwnedWaitUntil};
-pub use crate::state::{HasSpareRoom, State};
+pub use crate::state::State;
 pub use crate::subscriber::{Changes, IntoChanges, IntoTransitions, NextTransition};
 pub use crate::subscriber::{Subscriber, SubscriberChanged, Transitions};
 pub use crate::until::{StateStream, Until};
@@ -83,5 +89,8 @@ pub mod guide {
 /// What `#[derive(State)]` expands to refers to these; not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::ledger::VariantLedger;
+    pub use crate::initial::{BytesAreEncoding, BytesIf, BytesInitial, InitialOf};
+    pub use crate::ledger::{finite_product, Finite, LedgerOf};
+    pub use crate::state::{mask, shl, shr};
+    pub use crate::word::{bytes_of, excess_bits};
 }

@@ -4,7 +4,7 @@ use core::fmt;
 
 use crate::history::{self, Ring, TransitionSlot};
 use crate::ledger::{record_entry, Ledger};
-use crate::state::{HasSpareRoom, State};
+use crate::state::State;
 use crate::sync::{loom_const, loom_const_fn, Word};
 use crate::wait::{AnyValue, Changed, Equals, Mode, SomeMatching, StateCheck, WaitFor};
 use crate::wait::{WaitForSome, WaitUntil};
@@ -97,7 +97,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
                 word: StateWord::new(initial),
                 waiters: Waiters::new(),
                 ledger: loom_const!(read S::Ledger::EMPTY),
-                history: Ring::<S, HISTORY>::seeded(initial),
+                history: Ring::<S, HISTORY>::empty(),
             }
         }
     }
@@ -253,7 +253,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
         }
         self.waiters.after_transition(|| {
             if S::VARIANTS > 0 {
-                record_entry::<S>(self.ledger.slot(next.index()), version, &self.word);
+                record_entry::<S>(self.ledger.slot(next.index()), new, &self.word);
             }
         });
         Ok(())
@@ -355,7 +355,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     }
 }
 
-impl<S: HasSpareRoom, const HISTORY: usize> Observable<Option<S>, HISTORY> {
+impl<S: State, const HISTORY: usize> Observable<Option<S>, HISTORY> {
     /// Waits until the state is `Some` of a value that satisfies
     /// `predicate`, and returns that value: [`wait_for`](Self::wait_for) with
     /// its guarantees, narrowed from `Option<S>` to `S`.
@@ -435,7 +435,7 @@ impl<S: State + fmt::Debug, const HISTORY: usize> fmt::Debug for Observable<S, H
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(loom), feature = "derive"))]
 mod tests {
     use super::*;
     use crate::sync::Ordering::Relaxed;
@@ -449,31 +449,55 @@ mod tests {
         Closed,
     }
 
-    // SAFETY: a fieldless enum: one byte, all initialised.
-    unsafe impl State for Conn {
+    /// By hand, as a user without the derive would write it.
+    impl State for Conn {
+        const BITS: u32 = 2;
         const VARIANTS: usize = 4;
+        const FINITE: bool = true;
         type Ledger = crate::ledger::VariantLedger<4>;
+        type Initial = crate::LazyInitial<Self>;
+        fn encode(self) -> u64 {
+            self as u64
+        }
+        fn decode(bits: u64) -> Self {
+            Self::from_index(bits as usize).unwrap_or(Conn::Connecting)
+        }
         fn index(self) -> usize {
             self as usize
         }
-        fn from_index(index: usize) -> Self {
+        fn from_index(index: usize) -> Option<Self> {
             [
                 Conn::Connecting,
                 Conn::Connected,
                 Conn::Closing,
                 Conn::Closed,
-            ][index]
+            ]
+            .get(index)
+            .copied()
         }
+    }
+
+    /// Variants with data, and a wider encoding: 2 + 16 bits, and the
+    /// "encoded" flag, leave fewer version bits than `Conn`'s 2.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, crate::State)]
+    enum Link {
+        Down,
+        Up { peer: u8 },
+        Closed { code: u16 },
     }
 
     impl<S: State> Observable<S> {
         /// An observable that has already made `version` transitions, as
-        /// if every variant was last entered then: to test the wrap-around.
+        /// if every variant was last entered then (with `value`'s data, for
+        /// variants that carry some): to test the wrap-around.
         fn at_version(version: Word, value: S) -> Self {
             let o = Observable::new(value);
             o.word.jump_to(version, value);
             for index in 0..S::VARIANTS {
-                o.ledger.slot(index).store(version, Relaxed);
+                let entry = S::from_index(index).unwrap_or(value);
+                o.ledger
+                    .slot(index)
+                    .store(Layout::<S>::pack(version, entry), Relaxed);
             }
             o
         }
@@ -541,13 +565,34 @@ mod tests {
         let now = stale + (TOP >> 1) + 10;
         conn.ledger
             .slot(Conn::Closing.index())
-            .store(stale, Relaxed);
+            .store(Layout::<Conn>::pack(stale, Conn::Closing), Relaxed);
         conn.word.jump_to(now - 1, Conn::Connected);
         let mut w = core::pin::pin!(conn.wait_until(Conn::Closing));
         assert!(poll(&mut w).is_pending());
         conn.set(Conn::Closing);
         conn.set(Conn::Closed);
-        assert_eq!(conn.ledger.slot(Conn::Closing.index()).load(Relaxed), now);
+        let slot = conn.ledger.slot(Conn::Closing.index()).load(Relaxed);
+        assert_eq!(Layout::<Conn>::version(slot), now);
         assert_eq!(poll(&mut w), Poll::Ready(Conn::Closing));
+    }
+
+    #[test]
+    fn a_wider_encoding_leaves_fewer_version_bits_and_still_wraps_exactly() {
+        let top = Layout::<Link>::VERSION_MASK;
+        assert_eq!(Layout::<Link>::VALUE_BITS, 2 + 16 + 1);
+        assert!(top < Layout::<Conn>::VERSION_MASK);
+        let link = Observable::at_version(top - 1, Link::Down);
+        let mut w = core::pin::pin!(link.wait_for(|s| matches!(s, Link::Closed { .. })));
+        assert!(poll(&mut w).is_pending());
+        link.set(Link::Up { peer: 1 }); // top
+        link.set(Link::Closed { code: 1006 }); // 0
+        link.set(Link::Down); // 1
+        assert_eq!(link.version(), 1);
+        assert_eq!(poll(&mut w), Poll::Ready(Link::Closed { code: 1006 }));
+        // An entry from before the wait, across the wrap, stays old.
+        let mut next = core::pin::pin!(link.wait_for_next(|s| matches!(s, Link::Closed { .. })));
+        assert!(poll(&mut next).is_pending());
+        link.set(Link::Up { peer: 2 });
+        assert_eq!(poll(&mut next), Poll::Pending);
     }
 }

@@ -8,7 +8,8 @@
 //!    level waits, if the current value matches, done, without registering
 //!    anything.
 //! 2. **After registering** (W2 in `waiters.rs`): evaluate the predicate on
-//!    every variant (finite states) into a bit mask, then look as in 3. A
+//!    the one value of every ledger variant that has one into a bit mask
+//!    (variants that carry data are always in it), then look as in 3. A
 //!    setter that saw the registration records its entry and notifies; one
 //!    whose transition raced the first poll and saw none left it in the word
 //!    (the argument in `waiters.rs`). So a setter that waits for
@@ -17,8 +18,9 @@
 //!    after `v0` are scanned in order and the first match wins. Without one
 //!    (or once the ring has overwritten what we needed), a masked variant
 //!    whose ledger slot lies in `(v0, current]` was entered after we
-//!    registered, even if the state has moved on; for integers the current
-//!    value is all there is.
+//!    began, even if the state has moved on, and the slot holds the value
+//!    entered (for a variant with data, the latest entry, which must match
+//!    too); for integers the current value is all there is.
 //!
 //! The futures are `!Unpin` on every backend: the heap-free backend keeps
 //! its list node inside them (`crate::notify`). Pin them (`core::pin::pin!`)
@@ -28,7 +30,7 @@ use crate::engine::{engine_newtype, Check, Engine};
 use crate::history::{self, Read};
 use crate::ledger::{entered_since, Ledger};
 use crate::observable::Observable;
-use crate::state::{HasSpareRoom, State};
+use crate::state::State;
 use crate::sync::{Ordering, Word};
 use crate::waiters::Waiters;
 use crate::word::Layout;
@@ -110,7 +112,7 @@ pub(crate) struct StateCheck<'a, S: State, P, const HISTORY: usize> {
     phase: Phase,
     /// The version at registration.
     v0: Word,
-    /// The variants that match (finite states).
+    /// The ledger variants that may match: see `register`.
     mask: u64,
     /// The last version read from the history ring.
     scanned: Word,
@@ -174,11 +176,13 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         (self.mode == Mode::Level && self.predicate.matches(now)).then_some(now)
     }
 
-    /// W2: the first look after registering, with the variants that match.
+    /// W2: the first look after registering, with the ledger variants that
+    /// may match: those whose one value matches, and every variant that
+    /// carries data (its entries are matched when found).
     fn register(&mut self) -> Option<S> {
         if S::VARIANTS > 0 && self.mode != Mode::Changed {
             for index in 0..S::VARIANTS {
-                if self.predicate.matches(S::from_index(index)) {
+                if S::from_index(index).map_or(true, |only| self.predicate.matches(only)) {
                     self.mask |= 1 << index;
                 }
             }
@@ -223,7 +227,7 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         // The earliest masked variant entered since `v0`. Each slot is loaded
         // *before* the word, so a slot written by a transition is never newer
         // than the version we compare it with. SeqCst: W4 in `waiters.rs`.
-        let mut earliest: Option<(Word, usize)> = None;
+        let mut earliest: Option<(Word, S)> = None;
         let mut rest = self.mask;
         while rest != 0 {
             let index = rest.trailing_zeros() as usize;
@@ -232,12 +236,18 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
             let current = Layout::<S>::version(observable.word.read_in_order());
             if let Some(since) = entered_since::<S>(slot, v0, current) {
                 if earliest.map_or(true, |(best, _)| since < best) {
-                    earliest = Some((since, index));
+                    let entry = Layout::<S>::value(slot);
+                    // A variant with one value matched at registration;
+                    // one that carries data is matched on its entry.
+                    if S::FINITE || S::from_index(index).is_some() || self.predicate.matches(entry)
+                    {
+                        earliest = Some((since, entry));
+                    }
                 }
             }
         }
-        if let Some((_, index)) = earliest {
-            return Some(S::from_index(index));
+        if let Some((_, entry)) = earliest {
+            return Some(entry);
         }
         // The word itself: it may hold a transition whose ledger write has not
         // landed yet, and for non-finite states it is all there is.
@@ -322,8 +332,8 @@ engine_newtype! {
     pub struct WaitForSome<'a, S, P, HISTORY>(
         Engine<'a, StateCheck<'a, Option<S>, SomeMatching<P>, HISTORY>>
     )
-    where ['a, S: HasSpareRoom, P: FnMut(S) -> bool, const HISTORY: usize]
-        ['a, S: HasSpareRoom, P, const HISTORY: usize = 0];
+    where ['a, S: State, P: FnMut(S) -> bool, const HISTORY: usize]
+        ['a, S: State, P, const HISTORY: usize = 0];
     impl Future -> S, map |found: Option<S>| {
         found.expect("stateword: wait_for_some matched only `Some`")
     };

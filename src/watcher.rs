@@ -9,7 +9,7 @@ use core::fmt;
 use alloc::sync::Arc;
 
 use crate::observable::Observable;
-use crate::state::{HasSpareRoom, State};
+use crate::state::State;
 use crate::subscriber::Subscriber;
 use crate::wait::{Changed, WaitFor, WaitForSome, WaitUntil};
 
@@ -174,7 +174,7 @@ impl<'a, S: State, const HISTORY: usize> Watcher<'a, S, HISTORY> {
     }
 }
 
-impl<'a, S: HasSpareRoom, const HISTORY: usize> Watcher<'a, Option<S>, HISTORY> {
+impl<'a, S: State, const HISTORY: usize> Watcher<'a, Option<S>, HISTORY> {
     /// [`Observable::wait_for_some`], with its guarantees.
     ///
     /// ```

@@ -1,35 +1,50 @@
-//! The packed state word: a state's bytes and its version in one atomic.
+//! The packed state word: a state's encoding and its version in one atomic.
 //!
 //! ```text
 //!  bit  WORD_BITS-1 ............. VALUE_BITS   VALUE_BITS-1 ........ 0
 //!      +----------------------------------------+----------------------+
-//!      | version: transitions so far (wraps)    | value: the state's    |
-//!      |                                        | bytes, little-endian  |
+//!      | version: transitions so far (wraps)    | value: `State::encode`|
+//!      |                                        | (+ an "encoded" flag) |
 //!      +----------------------------------------+----------------------+
 //! ```
 //!
-//! | state size | word 64 bits (x86_64, aarch64, ...) | word 32 bits (thumbv7, riscv32) |
-//! |-----------:|-------------------------------------|---------------------------------|
-//! | 1 byte     | 8 value bits, 56 version bits       | 8 value bits, 24 version bits   |
-//! | 2 bytes    | 16 value bits, 48 version bits      | 16 value bits, 16 version bits  |
-//! | 4 bytes    | 32 value bits, 32 version bits      | compile error: no room          |
+//! The value takes `S::BITS` bits, plus one for states that `Observable::new`
+//! cannot encode at compile time (`initial.rs`); the version gets
+//! the rest, at least 16 bits:
 //!
-//! Every encoding is reachable: the value bits are those of a real `S`
-//! (written only by [`encode`]) and the version is any count. A word with
-//! version 0 holds the initial value. Versions wrap, so they are compared with
-//! serial-number arithmetic ([`Layout::distance`], and windows bounded by
-//! the current version in `ledger.rs`), never with `>`.
+//! | state | value bits | version bits, 64-bit word (x86_64, aarch64) | version bits, 32-bit word (thumbv7, riscv32) |
+//! |---|---:|---:|---:|
+//! | `bool` | 1 | 63 | 31 |
+//! | a 3-bit enum (5 to 8 variants) | 3 | 61 | 29 |
+//! | `u8` | 8 | 56 | 24 |
+//! | `Option<Conn>` (3 bits + 1, + the flag) | 5 | 59 | 27 |
+//! | an enum of 5 variants, one with `code: u16` (3 + 16, + the flag) | 20 | 44 | compile error: 4 bits too wide |
+//! | `u32` | 32 | 32 | compile error: 16 bits too wide |
+//! | widest state | 48 | 16 | 16 (value: 16) |
 //!
-//! Every such word the crate stores is built by [`Layout::pack`] or
-//! [`Layout::next`] from a real `S` (the [`StateWord`], and the ring's cells,
-//! seeded with the initial value): that makes the safe [`Layout::value`]
-//! sound. Ledger slots hold bare versions. [`StateWord`]'s few operations are
-//! the only accesses to the observable's word; each says why its ordering is
-//! right.
+//! | word | meaning |
+//! |---|---|
+//! | `version << VALUE_BITS \| encode(v)` | `v`, after `version` transitions (const-encodable states) |
+//! | `version << VALUE_BITS \| ENCODED \| encode(v)` | the same, for the others |
+//! | `0`, for the others | the initial value, not yet encoded: only ever at version 0 |
+//!
+//! A "not yet encoded" word is never handed out: [`StateWord`]'s reads
+//! replace it by the encoded initial value first (`encode_initial`), and
+//! setters never write it (every word they build has `ENCODED`). So the rest
+//! of the crate sees only words built by [`Layout::pack`] or
+//! [`Layout::next`], and empty ledger slots and ring cells (0), which are
+//! never read as entries before they are written (`ledger.rs`,
+//! `history.rs`). Decoding is safe in any case: `State::decode` takes any
+//! bits.
+//!
+//! Versions wrap, so they are compared with serial-number arithmetic
+//! ([`Layout::distance`], and windows bounded by the current version in
+//! `ledger.rs`), never with `>`. [`StateWord`]'s few operations are the only
+//! accesses to the observable's word; each says why its ordering is right.
 
 use core::marker::PhantomData;
-use core::mem::size_of;
 
+use crate::initial::{slot_for, InitialSlot};
 use crate::state::State;
 use crate::sync::{loom_const_fn, AtomicWord, Ordering, Word};
 
@@ -42,39 +57,87 @@ const MIN_VERSION_BITS: u32 = 16;
 /// Compile-time facts about how `S` sits in the word.
 pub(crate) struct Layout<S>(PhantomData<S>);
 
+/// Stops the build with how many bits `S` is too wide: const panics cannot
+/// format numbers, so each count has its own message.
+macro_rules! too_wide {
+    ($excess:expr; $($n:literal)*) => {
+        match $excess {
+            $($n => panic!(concat!(
+                "stateword: this state's encoding is ", stringify!($n),
+                " bit(s) too wide for the state word on this target, which keeps at least \
+                 16 bits for the version (value bits: at most 48 with 64-bit atomics, 16 \
+                 without); narrow a field (u16 for u32, an enum for a number) or split the state"
+            )),)*
+            _ => panic!("stateword: this state's encoding is far too wide for the state word"),
+        }
+    };
+}
+
 impl<S: State> Layout<S> {
-    /// Bits taken by the value: its size in bytes, times 8.
+    /// Whether the word starts as "not yet encoded" (module docs).
+    const LAZY: bool = <S::Initial as InitialSlot<S>>::KEEPS_VALUE;
+
+    /// Bits taken by the value: `S::BITS` (at least 1), and the flag.
     pub(crate) const VALUE_BITS: u32 = {
         assert!(
-            size_of::<S>() >= 1 && size_of::<S>() <= 4,
-            "stateword: a State must be 1 to 4 bytes wide"
-        );
-        assert!(
-            S::LAYOUT_OK,
-            "stateword: Option<S> needs spare encoding room in S (an enum, bool or char); \
-             Option of an integer has none, use a wider integer or an enum"
-        );
-        assert!(
-            WORD_BITS - (size_of::<S>() as u32) * 8 >= MIN_VERSION_BITS,
-            "stateword: this target has no 64-bit atomics, so states wider than 16 bits \
-             leave no room for the version; use a u8/u16-sized state here"
-        );
-        assert!(
             S::VARIANTS <= 64,
-            "stateword: finite states are limited to 64 variants"
+            "stateword: a state has at most 64 ledger variants"
         );
-        (size_of::<S>() as u32) * 8
+        assert!(
+            <S::Ledger as crate::ledger::Ledger>::SLOTS == S::VARIANTS,
+            "stateword: State::Ledger must have VARIANTS slots \
+             (NoLedger for 0, VariantLedger<N> for N)"
+        );
+        let excess = excess_bits::<S>();
+        if excess > 0 {
+            too_wide!(excess; 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23
+                24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48);
+        }
+        Self::needed_bits()
     };
+    /// `S::BITS` (at least 1), and the flag.
+    const fn needed_bits() -> u32 {
+        let bits = if S::BITS == 0 { 1 } else { S::BITS };
+        bits.saturating_add(Self::LAZY as u32)
+    }
     /// Mask of the value bits.
     const VALUE_MASK: Word = Word::MAX >> (WORD_BITS - Self::VALUE_BITS);
+    /// Set in every word a setter builds for a lazily encoded state.
+    const ENCODED: Word = if Self::LAZY {
+        1 << (Self::VALUE_BITS - 1)
+    } else {
+        0
+    };
     /// Mask of a version number (after shifting it down).
     pub(crate) const VERSION_MASK: Word = Word::MAX >> Self::VALUE_BITS;
     /// One transition, in word units.
     const ONE: Word = 1 << Self::VALUE_BITS;
 
+    /// The value bits of `value`.
+    #[inline]
+    fn encode(value: S) -> Word {
+        // Truncation keeps a wrong hand-written `encode` out of the version.
+        (value.encode() as Word & (Self::VALUE_MASK >> Self::LAZY as u32)) | Self::ENCODED
+    }
+
     /// The word holding `value` at `version`.
-    pub(crate) const fn pack(version: Word, value: S) -> Word {
-        (version << Self::VALUE_BITS) | encode(value)
+    #[inline]
+    pub(crate) fn pack(version: Word, value: S) -> Word {
+        (version << Self::VALUE_BITS) | Self::encode(value)
+    }
+
+    /// The word `Observable::new` stores: `initial`'s bytes if they are its
+    /// encoding, else "not yet encoded".
+    const fn initial_word(initial: S) -> Word {
+        // Evaluates the layout's compile-time checks for every observable.
+        let _ = Self::VALUE_BITS;
+        if Self::LAZY {
+            return 0;
+        }
+        // SAFETY: `S::Initial` keeps no value only for `BytesInitial`, whose
+        // impl needs `S: BytesAreEncoding`: 1 to 8 bytes without padding
+        // (that trait's contract), checked again by `raw_bits`'s assertion.
+        unsafe { raw_bits(initial) as Word }
     }
 
     /// The version stored in `word`.
@@ -98,17 +161,14 @@ impl<S: State> Layout<S> {
     /// The value stored in `word`.
     #[inline]
     pub(crate) fn value(word: Word) -> S {
-        // SAFETY: every word the crate stores is built by `pack` or `next`
-        // from a real `S` (module docs), so its value bits are the `encode`d
-        // bytes of one.
-        unsafe { decode(Self::bits(word)) }
+        S::decode(widen(Self::bits(word) & !Self::ENCODED))
     }
 
     /// `word` moved on by one transition into `value`: the version wraps, the
     /// value bits are replaced.
     #[inline]
     pub(crate) fn next(word: Word, value: S) -> Word {
-        (word & !Self::VALUE_MASK).wrapping_add(Self::ONE) | encode(value)
+        (word & !Self::VALUE_MASK).wrapping_add(Self::ONE) | Self::encode(value)
     }
 
     /// How many transitions lead from version `from` to version `to`, modulo
@@ -120,9 +180,11 @@ impl<S: State> Layout<S> {
 }
 
 /// The observable's state word: value and version in one atomic.
-pub(crate) struct StateWord<S> {
+pub(crate) struct StateWord<S: State> {
     atomic: AtomicWord,
-    _state: PhantomData<S>,
+    /// For a lazily encoded state, what "not yet encoded" stands for;
+    /// zero-sized for the others (`initial.rs`).
+    initial: S::Initial,
 }
 
 impl<S: State> StateWord<S> {
@@ -130,9 +192,37 @@ impl<S: State> StateWord<S> {
         /// `initial` at version 0.
         pub(crate) fn new(initial: S) -> Self {
             StateWord {
-                atomic: AtomicWord::new(Layout::<S>::pack(0, initial)),
-                _state: PhantomData,
+                atomic: AtomicWord::new(Layout::<S>::initial_word(initial)),
+                initial: slot_for(initial),
             }
+        }
+    }
+
+    /// `word`, unless it is "not yet encoded": then the encoded initial value,
+    /// stored first so every thread agrees on it. Compiles to nothing for
+    /// const-encodable states.
+    #[inline(always)]
+    fn encoded(&self, word: Word) -> Word {
+        if Layout::<S>::LAZY && word == 0 {
+            self.encode_initial()
+        } else {
+            word
+        }
+    }
+
+    /// Replaces "not yet encoded" by the encoded initial value. Every racer
+    /// stores the same word, and only over "not yet encoded" (which nothing
+    /// else ever writes), so it happens once. SeqCst, and Acquire on failure:
+    /// as strong as the strongest read this stands in for.
+    #[cold]
+    fn encode_initial(&self) -> Word {
+        let initial = Layout::<S>::pack(0, self.initial.value());
+        match self
+            .atomic
+            .compare_exchange(0, initial, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => initial,
+            Err(actual) => actual,
         }
     }
 
@@ -140,7 +230,7 @@ impl<S: State> StateWord<S> {
     /// whatever its setter wrote before setting it.
     #[inline]
     pub(crate) fn read(&self) -> Word {
-        self.atomic.load(Ordering::Acquire)
+        self.encoded(self.atomic.load(Ordering::Acquire))
     }
 
     /// A guess for [`try_transition`](Self::try_transition), or a bound on
@@ -148,14 +238,14 @@ impl<S: State> StateWord<S> {
     /// alone makes the bound at least every version this thread committed.
     #[inline]
     pub(crate) fn guess(&self) -> Word {
-        self.atomic.load(Ordering::Relaxed)
+        self.encoded(self.atomic.load(Ordering::Relaxed))
     }
 
     /// A read in the single total order of SeqCst operations: a registered
     /// waiter's look (W2, W4 in `waiters.rs`), and the ring's accesses.
     #[inline]
     pub(crate) fn read_in_order(&self) -> Word {
-        self.atomic.load(Ordering::SeqCst)
+        self.encoded(self.atomic.load(Ordering::SeqCst))
     }
 
     /// Commits `expected → value` (weak: callers loop), returning the new
@@ -168,6 +258,7 @@ impl<S: State> StateWord<S> {
         self.atomic
             .compare_exchange_weak(expected, new, Ordering::SeqCst, Ordering::Acquire)
             .map(|_| new)
+            .map_err(|actual| self.encoded(actual))
     }
 
     /// For the wrap-around tests: as if `version` transitions had happened.
@@ -185,60 +276,65 @@ pub(crate) const fn widen(version: Word) -> u64 {
     version as u64
 }
 
-/// Reinterprets a state as its bytes, or bytes as a state. A union, not a
-/// transmute, because it works in `const fn` on generic `S` (so
-/// `Observable::new` stays const for statics).
-union Bytes<S: Copy> {
-    value: S,
-    raw: [u8; 4],
-}
-
-/// The value bits of `value`: its bytes, little-endian, zero-extended.
-pub(crate) const fn encode<S: State>(value: S) -> Word {
-    let size = Layout::<S>::VALUE_BITS as usize / 8;
-    let mut bytes = Bytes { raw: [0; 4] };
+/// A value's bytes, little-endian, zero-extended. A union, not a transmute,
+/// because it works in `const fn` on generic `S` (so `Observable::new` stays
+/// const for statics).
+///
+/// # Safety
+///
+/// `S` is at most 8 bytes and has no padding or uninitialised bytes.
+const unsafe fn raw_bits<S: Copy>(value: S) -> u64 {
+    union Bytes<S: Copy> {
+        value: S,
+        raw: [u8; 8],
+    }
+    let size = core::mem::size_of::<S>();
+    assert!(
+        size <= 8,
+        "stateword: a const-encoded state is at most 8 bytes"
+    );
+    let mut bytes = Bytes { raw: [0; 8] };
     bytes.value = value;
-    // SAFETY: `raw` was fully initialised; writing `value` over it replaced the
-    // first `size` bytes with the bytes of an `S`, which the `State` contract
-    // says are all initialised (no padding). The rest stay zero.
+    // SAFETY: `raw` was fully initialised; writing `value` over it replaced
+    // the first `size` bytes with the bytes of an `S`, all initialised (the
+    // caller's promise). The rest stay zero.
     let raw = unsafe { bytes.raw };
-    let mut bits: Word = 0;
+    let mut bits = 0;
     let mut i = 0;
     while i < size {
-        bits |= (raw[i] as Word) << (8 * i);
+        bits |= (raw[i] as u64) << (8 * i);
         i += 1;
     }
     bits
 }
 
-/// The state whose value bits are `bits`.
+/// How many bits `S`'s value is too wide for the state word on this target
+/// (0 if it fits): what `#[derive(State)]` checks where the type is defined,
+/// so the error names the type and the line.
+#[doc(hidden)]
+pub const fn excess_bits<S: State>() -> u32 {
+    Layout::<S>::needed_bits().saturating_sub(WORD_BITS - MIN_VERSION_BITS)
+}
+
+/// `value`'s bytes, for `#[derive(State)]`'s compile-time check that a
+/// fieldless enum's bytes are its index (so it may be stored as its bytes).
 ///
 /// # Safety
 ///
-/// `bits` must have come from [`encode`] of an `S`.
-#[inline]
-pub(crate) unsafe fn decode<S: State>(bits: Word) -> S {
-    let size = Layout::<S>::VALUE_BITS as usize / 8;
-    let mut raw = [0u8; 4];
-    let mut i = 0;
-    while i < size {
-        raw[i] = (bits >> (8 * i)) as u8;
-        i += 1;
-    }
-    let bytes = Bytes::<S> { raw };
-    // SAFETY: the caller promises these bytes are the encoding of a real `S`,
-    // so the first `size_of::<S>()` bytes of `bytes` form a valid `S`.
-    unsafe { bytes.value }
+/// As [`raw_bits`].
+#[doc(hidden)]
+pub const unsafe fn bytes_of<S: Copy>(value: S) -> u64 {
+    // SAFETY: the caller's promise is `raw_bits`'s.
+    unsafe { raw_bits(value) }
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
-    /// `decode(encode(v))`, the only way the crate ever calls `decode`.
+    /// A word's round trip, the way every value comes back out.
     fn round_trip<S: State>(value: S) -> S {
-        // SAFETY: the bits come straight from `encode` of an `S`.
-        unsafe { decode(encode(value)) }
+        Layout::<S>::value(Layout::<S>::pack(3, value))
     }
 
     #[test]
@@ -247,12 +343,55 @@ mod tests {
         assert_eq!(round_trip(-2i16), -2);
         assert_eq!(round_trip(None::<bool>), None);
         assert_eq!(round_trip(Some(true)), Some(true));
+        assert_eq!(round_trip(Some(u16::MAX)), Some(u16::MAX));
         assert_eq!(round_trip(u32::MAX), u32::MAX);
-        assert_eq!(
-            encode(1u16),
-            1,
-            "value bits are little-endian on every target"
-        );
+        assert_eq!(Layout::<u16>::bits(Layout::<u16>::pack(0, 1)), 1);
+    }
+
+    #[test]
+    fn const_encoded_states_start_as_their_bytes_and_others_lazily() {
+        // The bytes of a const-encodable state are its encoding...
+        assert_eq!(Layout::<char>::initial_word('λ'), 'λ'.encode() as Word);
+        assert_eq!(Layout::<i8>::initial_word(-1), (-1i8).encode() as Word);
+        // ...the others start "not yet encoded", and the first read encodes.
+        assert_eq!(Layout::<Option<u8>>::initial_word(Some(7)), 0);
+        let word = StateWord::new(Some(7u8));
+        assert_eq!(Layout::<Option<u8>>::value(word.guess()), Some(7));
+        assert_ne!(word.atomic.load(Ordering::Relaxed), 0);
+        assert_eq!(Layout::<Option<u8>>::version(word.read()), 0);
+    }
+
+    #[test]
+    fn narrow_states_leave_the_rest_of_the_word_to_the_version() {
+        assert_eq!(Layout::<bool>::VALUE_BITS, 1);
+        assert_eq!(Layout::<Option<bool>>::VALUE_BITS, 3); // 1 + None, + the flag
+        assert_eq!(Layout::<u8>::VERSION_MASK, Word::MAX >> 8);
+    }
+
+    #[test]
+    fn a_wrong_hand_written_encode_cannot_reach_the_version() {
+        #[derive(Clone, Copy, PartialEq, Debug)]
+        struct Liar;
+        impl State for Liar {
+            const BITS: u32 = 1;
+            const VARIANTS: usize = 0;
+            const FINITE: bool = false;
+            type Ledger = crate::ledger::NoLedger;
+            type Initial = crate::initial::LazyInitial<Self>;
+            fn encode(self) -> u64 {
+                u64::MAX
+            }
+            fn decode(_: u64) -> Self {
+                Liar
+            }
+            fn index(self) -> usize {
+                0
+            }
+            fn from_index(_: usize) -> Option<Self> {
+                None
+            }
+        }
+        assert_eq!(Layout::<Liar>::version(Layout::<Liar>::pack(5, Liar)), 5);
     }
 
     #[test]

@@ -109,22 +109,27 @@ fn option_and_bool_are_finite_with_none_first() {
     assert_eq!(None::<Conn>.index(), 0);
     assert_eq!(Some(Conn::Disconnected).index(), 1);
     for i in 0..6 {
-        assert_eq!(Option::<Conn>::from_index(i).index(), i);
+        assert_eq!(Option::<Conn>::from_index(i).map(State::index), Some(i));
     }
+    assert_eq!(
+        [bool::FINITE, Conn::FINITE, Option::<Conn>::FINITE],
+        [true; 3]
+    );
     assert_eq!(char::VARIANTS, 0);
-    assert_eq!(Option::<char>::VARIANTS, 0);
+    // `Option` of a level-triggered state: `None` and `Some`, the latter
+    // with data.
+    assert_eq!(Option::<char>::VARIANTS, 2);
+    assert_eq!(Option::<char>::from_index(0), Some(None));
+    assert_eq!(Option::<char>::from_index(1), None);
+    assert_eq!(Some('x').index(), 1);
+    assert_eq!([Option::<char>::FINITE], [false]);
 }
 
 #[test]
-#[should_panic(expected = "is not a finite state")]
-fn from_index_on_an_integer_panics_with_a_message() {
-    let _ = u8::from_index(0);
-}
-
-#[test]
-#[should_panic(expected = "index 5 is out of range")]
-fn from_index_out_of_range_panics_with_a_message() {
-    let _ = Conn::from_index(5);
+fn from_index_has_no_value_for_integers_data_or_out_of_range() {
+    assert_eq!(u8::from_index(0), None);
+    assert_eq!(Conn::from_index(5), None);
+    assert_eq!(Option::<Conn>::from_index(6), None);
 }
 
 #[test]

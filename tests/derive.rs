@@ -25,7 +25,7 @@ fn explicit_discriminants_get_dense_indices() {
         [Sparse::Low, Sparse::Mid, Sparse::High].map(Sparse::index),
         [0, 1, 2]
     );
-    assert_eq!(Sparse::from_index(2), Sparse::High);
+    assert_eq!(Sparse::from_index(2), Some(Sparse::High));
     let o = Observable::new(Sparse::High);
     assert_eq!(o.set(Sparse::Low), Sparse::High);
     assert_eq!(o.get(), Sparse::Low);

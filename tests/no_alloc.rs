@@ -142,6 +142,9 @@ fn an_observable_of_the_lifecycle_enum_is_small() {
         // cache line.
         assert!(size <= 64, "Observable<Conn> is {size} bytes");
         assert_eq!(std::mem::size_of::<Observable<u32>>(), 3 * word);
+        // A state encoded at its first access keeps its initial value
+        // next to the word until then: one more word.
+        assert_eq!(std::mem::size_of::<Observable<Option<u16>>>(), 6 * word);
     } else {
         // The `WaitQueue` is inline: its state, lock and list ends (5
         // words on x86_64) instead of one pointer.

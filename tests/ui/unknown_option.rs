@@ -1,10 +1,10 @@
 use stateword::State;
 
 #[derive(Clone, Copy, PartialEq, State)]
-#[repr(u64)]
-enum Wide {
-    A,
-    B = 1 << 40,
+#[state(exact)]
+enum Light {
+    Off,
+    On,
 }
 
 fn main() {}

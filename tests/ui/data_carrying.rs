@@ -1,9 +1,0 @@
-use stateword::State;
-
-#[derive(Clone, Copy, PartialEq, State)]
-enum Conn {
-    Disconnected,
-    Connected(u32),
-}
-
-fn main() {}

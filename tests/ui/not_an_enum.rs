@@ -1,6 +1,0 @@
-use stateword::State;
-
-#[derive(Clone, Copy, PartialEq, State)]
-struct Level(u8);
-
-fn main() {}
