@@ -50,20 +50,54 @@ pub use crate::wait::{Changed, WaitFor, WaitForSome, WaitUntil};
 pub use crate::watcher::OwnedWatcher;
 pub use crate::watcher::Watcher;
 
-/// Derives [`State`](trait@State) for a fieldless enum.
+/// Derives [`State`](trait@State) for an enum or a struct.
 ///
-/// The enum needs `Clone`, `Copy` and `PartialEq` too; it may have up to 64
-/// variants and explicit discriminants, but no fields and no generics.
+/// The type needs `Clone`, `Copy` and `PartialEq` too, and no generics.
+///
+/// * **Enums** of up to 64 variants. Variants may carry fields (named or
+///   tuple) that are themselves states; the encoding is the variant's number
+///   and then its fields, so it is as wide as the widest variant. Each enum
+///   variant is a ledger variant: a wait never misses an entry into it and
+///   returns the entry with its data. A fieldless enum with its default
+///   discriminants is stored as its bytes, so `Observable::new` costs nothing
+///   at run time; other shapes are encoded at the first access.
+/// * **Structs** (named, tuple, unit) whose fields are states: the fields'
+///   encodings side by side. *Finite*, with one ledger variant per value
+///   (every predicate exact), when every field is finite and together they
+///   have at most 64 values; otherwise level-triggered, like the integers.
+///   `#[state(finite)]` makes "not finite" a compile error.
+///
+/// An encoding wider than the state word allows on the target (48 bits
+/// with 64-bit atomics, 16 without) is a compile error at the type that
+/// says by how many bits.
 ///
 /// ```
 /// use stateword::{Observable, State};
 ///
 /// #[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
-/// enum Worker { Idle, Busy, Stopped }
+/// enum Worker { Idle, Busy { job: u16 }, Stopped }
+///
+/// #[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+/// #[state(finite)]
+/// struct Link { up: bool, duplex: bool }
 ///
 /// let worker = Observable::new(Worker::Idle);
-/// worker.set(Worker::Busy);
-/// assert_eq!(worker.get(), Worker::Busy);
+/// worker.set(Worker::Busy { job: 7 });
+/// assert_eq!(worker.get(), Worker::Busy { job: 7 });
+/// assert_eq!(Worker::BITS, 2 + 16);
+/// assert_eq!(Link::VARIANTS, 4);
+/// ```
+///
+/// ```compile_fail
+/// use stateword::State;
+///
+/// // 10 × 10 values: too many to be finite.
+/// #[derive(Clone, Copy, PartialEq, State)]
+/// enum Digit { D0, D1, D2, D3, D4, D5, D6, D7, D8, D9 }
+///
+/// #[derive(Clone, Copy, PartialEq, State)]
+/// #[state(finite)]
+/// struct Score { home: Digit, away: Digit }
 /// ```
 #[cfg(feature = "derive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "derive")))]

@@ -16,9 +16,11 @@ use crate::word::{Layout, StateWord};
 /// Any thread, task or interrupt handler changes it with [`set`](Self::set),
 /// [`compare_exchange`](Self::compare_exchange) or [`update`](Self::update);
 /// tasks on any executor wait for it with [`wait_for`](Self::wait_for) and
-/// friends, threads with `wait_for_blocking`. For finite states (derived enums,
-/// `bool`, `Option` of those) a wait never misses a state that was entered
-/// after it began, however briefly.
+/// friends, threads with `wait_for_blocking`. For states with ledger
+/// variants (derived enums, finite structs, `bool`, `Option`) a wait never
+/// misses a variant that was entered after it began, however briefly, and
+/// returns that entry, data included; [`State`] tables what is exact for
+/// each shape.
 ///
 /// ```
 /// use stateword::{Observable, State};
@@ -45,7 +47,7 @@ pub struct Observable<S: State, const HISTORY: usize = 0> {
     pub(crate) word: StateWord<S>,
     /// Who waits, and the notify list (`waiters.rs`: the protocol).
     pub(crate) waiters: Waiters,
-    /// Version of each variant's last entry (finite states).
+    /// The last entry into each ledger variant (`ledger.rs`).
     pub(crate) ledger: S::Ledger,
     /// The last `HISTORY` transitions; zero-sized by default.
     pub(crate) history: [TransitionSlot; HISTORY],
@@ -263,19 +265,23 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// did.
     ///
     /// The future completes if the state matched when it was first polled, or
-    /// — finite states — if any transition into a matching value completes
-    /// after that, *even if the state moved on before this task ran again*: it
-    /// then returns that matched value, not whatever the state is by now. If
-    /// several matching values were entered meanwhile it returns the earliest
-    /// it can prove.
+    /// — states with ledger variants — if any transition into a matching value
+    /// completes after that, *even if the state moved on before this task ran
+    /// again*: it then returns that matched value, not whatever the state is
+    /// by now. If several matching values were entered meanwhile it returns
+    /// the earliest it can prove. For a variant that carries data, what is
+    /// kept is the latest entry of that variant since the wait began: a
+    /// predicate on the data sees that entry (every entry, with a history
+    /// ring).
     ///
-    /// For integers and `char` the wait is level-triggered: it checks the
-    /// current value whenever it is woken, so a value held only briefly can be
-    /// missed. Use [`changed`](Self::changed) to count transitions exactly.
+    /// For integers, `char` and structs that are not finite the wait is
+    /// level-triggered: it checks the current value whenever it is woken, so
+    /// a value held only briefly can be missed. Use [`changed`](Self::changed)
+    /// to count transitions exactly, or a history ring to see every value.
     ///
     /// `predicate` must be pure: it may be called any number of times, on any
-    /// value the state passed through, and for finite states on every variant
-    /// when the wait registers. Cancel-safe: dropping the future at any point
+    /// value the state passed through, and when the wait registers on the one
+    /// value of every ledger variant that has one. Cancel-safe: dropping the future at any point
     /// leaves nothing behind. Compose timeouts with your runtime's
     /// (`tokio::time::timeout`, ...).
     ///
@@ -311,8 +317,8 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     /// Waits for a transition, after the first poll, into a value that
     /// satisfies `predicate`; the value at the first poll is ignored.
     ///
-    /// Exact for finite states as [`wait_for`](Self::wait_for) is; for
-    /// integers it completes when it sees a matching value at a newer version.
+    /// Exact as [`wait_for`](Self::wait_for) is; for level-triggered states
+    /// it completes when it sees a matching value at a newer version.
     ///
     /// ```
     /// use stateword::Observable;

@@ -393,3 +393,72 @@ fn exact_integer_wait_with_history() {
         leave.join().unwrap();
     });
 }
+
+/// A state whose variants carry data, for the two models below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+enum Link {
+    Down,
+    Closed { code: u8 },
+}
+
+/// A transient data-carrying entry races a second entry of the same
+/// variant from another thread: the waiter completes (no lost wakeup) with
+/// one of the two entries, payload intact, never the state it moved on to.
+#[test]
+fn a_transient_payload_races_a_second_entry_of_its_variant() {
+    loom::model(|| {
+        let link = Arc::new(Observable::new(Link::Down));
+        let mut wait = std::pin::pin!(link.wait_for(|s| matches!(s, Link::Closed { .. })));
+        assert!(poll_once(&mut wait).is_pending());
+        let setters: Vec<_> = [1, 2]
+            .map(|code| {
+                let link = link.clone();
+                thread::spawn(move || {
+                    link.set(Link::Closed { code });
+                    link.set(Link::Down);
+                })
+            })
+            .into();
+        let seen = block_on(wait);
+        assert!(
+            matches!(seen, Link::Closed { code: 1 | 2 }),
+            "returned {seen:?}, not an entry"
+        );
+        for s in setters {
+            s.join().unwrap();
+        }
+    });
+}
+
+/// The documented line for a predicate on the data: the latest entry of the
+/// variant since the wait began is always seen, with its payload, though
+/// another thread moves the state on meanwhile.
+#[test]
+fn the_latest_payload_of_a_variant_is_seen() {
+    loom::model(|| {
+        let link = Arc::new(Observable::new(Link::Down));
+        let mut wait = std::pin::pin!(link.wait_for(|s| s == Link::Closed { code: 2 }));
+        assert!(poll_once(&mut wait).is_pending());
+        let entries = {
+            let link = link.clone();
+            thread::spawn(move || {
+                link.set(Link::Closed { code: 1 });
+                link.set(Link::Closed { code: 2 });
+            })
+        };
+        let leave = {
+            let link = link.clone();
+            thread::spawn(move || {
+                while link
+                    .compare_exchange(Link::Closed { code: 2 }, Link::Down)
+                    .is_err()
+                {
+                    thread::yield_now();
+                }
+            })
+        };
+        assert_eq!(block_on(wait), Link::Closed { code: 2 });
+        entries.join().unwrap();
+        leave.join().unwrap();
+    });
+}
