@@ -1,15 +1,17 @@
 //! The main job: a connection lifecycle whose handlers never miss a state.
 //!
 //! A driver takes a connection through three rounds of
-//! `Disconnected → Connecting → Connected → Closing → Closed → Disconnected`,
-//! setting `Closing` and `Closed` back to back. Three handlers run as tokio
-//! tasks on other threads:
+//! `Disconnected → Connecting → Connected { peer } → Closing → Closed { code }
+//! → Disconnected`, setting the last three back to back. Four handlers run as
+//! tokio tasks on other threads:
 //!
 //! * `drain` waits for `Closing` and must drain in-flight requests. By the
-//!   time it runs the state is already `Closed`, but its wait still completes
-//!   with `Closing`: this is what `tokio::sync::watch` and condition variables
-//!   get wrong.
-//! * `serve` waits for `Connected` and starts sending.
+//!   time it runs the state is already `Disconnected`, but its wait still
+//!   completes with `Closing`: this is what `tokio::sync::watch` and
+//!   condition variables get wrong.
+//! * `report` waits for `Closed { .. }` and reports the close code, which
+//!   it reads from the transient entry itself: the state carries it.
+//! * `serve` waits for `Connected { .. }` and starts sending to the peer.
 //! * `log` prints every transition, in order, from the observable's history
 //!   ring (16 transitions kept), through a subscriber.
 //!
@@ -24,9 +26,9 @@ use stateword::{Observable, State};
 enum Conn {
     Disconnected,
     Connecting,
-    Connected,
+    Connected { peer: u8 },
     Closing,
-    Closed,
+    Closed { code: u16 },
 }
 
 /// The connection state, keeping its last 16 transitions for the logger.
@@ -38,6 +40,9 @@ static ARMED: Observable<u32> = Observable::new(0);
 static LOGGED: Observable<u32> = Observable::new(0);
 /// How many times `drain` ran.
 static DRAINED: Observable<u32> = Observable::new(0);
+/// The close codes `report` read, one per round: each round's code is
+/// `1000 + round`, so their sum says every one was read.
+static REPORTED: Observable<u32> = Observable::new(0);
 
 const ROUNDS: u32 = 3;
 
@@ -64,13 +69,35 @@ async fn drain() {
     }
 }
 
+async fn report() {
+    loop {
+        let mut closed = std::pin::pin!(CONN.wait_for_next(|s| matches!(s, Conn::Closed { .. })));
+        let seen = match arm(&mut closed).await {
+            Some(seen) => seen,
+            None => closed.await,
+        };
+        let Conn::Closed { code } = seen else {
+            unreachable!("the wait returns what matched")
+        };
+        println!(
+            "  [report] closed with code {code} (the state is {:?} by now)",
+            CONN.get()
+        );
+        REPORTED.update(|n| Some(n + u32::from(code))).unwrap();
+    }
+}
+
 async fn serve() {
     loop {
-        let mut connected = std::pin::pin!(CONN.wait_for_next(|s| s == Conn::Connected));
-        if arm(&mut connected).await.is_none() {
-            connected.await;
+        let mut connected =
+            std::pin::pin!(CONN.wait_for_next(|s| matches!(s, Conn::Connected { .. })));
+        let seen = match arm(&mut connected).await {
+            Some(seen) => seen,
+            None => connected.await,
+        };
+        if let Conn::Connected { peer } = seen {
+            println!("  [serve] connected to peer {peer}: sending requests");
         }
-        println!("  [serve] connected: sending requests");
     }
 }
 
@@ -88,30 +115,36 @@ async fn log() {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     tokio::spawn(drain());
+    tokio::spawn(report());
     tokio::spawn(serve());
     tokio::spawn(log());
 
+    let mut codes = 0;
     for round in 1..=ROUNDS {
         println!("round {round}");
-        ARMED.wait_for(|n| n >= 2 * round).await;
-        for next in [Conn::Connecting, Conn::Connected] {
+        ARMED.wait_for(|n| n >= 3 * round).await;
+        for next in [Conn::Connecting, Conn::Connected { peer: round as u8 }] {
             println!("[driver] -> {next:?}");
             CONN.set(next);
         }
-        println!("[driver] -> Closing, Closed (back to back)");
+        let code = 1000 + round as u16;
+        println!("[driver] -> Closing, Closed {{ code: {code} }}, Disconnected (back to back)");
         CONN.set(Conn::Closing);
-        CONN.set(Conn::Closed);
-        DRAINED.wait_for(|n| n >= round).await;
-        println!("[driver] -> Disconnected, reconnecting");
+        CONN.set(Conn::Closed { code });
         CONN.set(Conn::Disconnected);
+        codes += u32::from(code);
+        DRAINED.wait_for(|n| n >= round).await;
+        REPORTED.wait_until(codes).await;
     }
 
     let last = CONN.version() as u32;
     LOGGED.wait_for(|v| v >= last).await;
     let drained = DRAINED.get();
     println!(
-        "drain caught the short-lived Closing in {drained} of {ROUNDS} rounds; {} transitions in all",
+        "drain caught the short-lived Closing in {drained} of {ROUNDS} rounds, report every \
+         close code; {} transitions in all",
         CONN.version()
     );
     assert_eq!(drained, ROUNDS);
+    assert_eq!(REPORTED.get(), codes);
 }
