@@ -1,5 +1,7 @@
 //! Differential harness: operations decoded from bytes are applied to an
-//! `Observable<Conn>` and to a plain sequential model, and after every step
+//! observable and to a plain sequential model (the first byte picks the
+//! state: a fieldless enum, an enum whose variants carry data, or
+//! `Option<u16>`), and after every step
 //! the two must agree on the value, the version, which waits are complete and
 //! with what value, and the number of registered waits. Waits are polled by
 //! hand with counting wakers, so wakeups are checked too: a pending wait
@@ -41,6 +43,53 @@ pub const ALL: [Conn; 5] = [
     Conn::Closed,
 ];
 
+/// A state whose variants carry data: one ledger variant per enum variant,
+/// each holding the latest entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+pub enum Link {
+    Down,
+    Up { peer: u8 },
+    Closing,
+    Closed { code: u16 },
+}
+
+/// A state the harness runs on, and the values it sets (at most 8: a
+/// predicate is a bit mask over them).
+pub trait Values: State + std::fmt::Debug {
+    const ALL: &'static [Self];
+
+    /// This value's place in `ALL`.
+    fn position(self) -> usize {
+        Self::ALL.iter().position(|v| *v == self).unwrap()
+    }
+
+    /// The `arg`-th value, wrapping.
+    fn pick(arg: u8) -> Self {
+        Self::ALL[arg as usize % Self::ALL.len()]
+    }
+}
+
+impl Values for Conn {
+    const ALL: &'static [Self] = &ALL;
+}
+
+impl Values for Link {
+    const ALL: &'static [Self] = &[
+        Link::Down,
+        Link::Up { peer: 1 },
+        Link::Up { peer: 2 },
+        Link::Closing,
+        Link::Closed { code: 1000 },
+        Link::Closed { code: 1006 },
+        Link::Closed { code: 0 },
+    ];
+}
+
+/// `Option` of an integer: `None` and `Some` are the two ledger variants.
+impl Values for Option<u16> {
+    const ALL: &'static [Self] = &[None, Some(0), Some(80), Some(443)];
+}
+
 /// At most this many waits alive at once.
 const MAX_WAITS: usize = 8;
 /// History capacity of the second observable.
@@ -80,35 +129,35 @@ enum Expected {
     Done,
 }
 
-struct LiveWait<'a> {
+struct LiveWait<'a, S> {
     kind: Kind,
     mask: u8,
-    future: Pin<Box<dyn Future<Output = Conn> + 'a>>,
+    future: Pin<Box<dyn Future<Output = S> + 'a>>,
     waker: Arc<CountingWaker>,
     wakes_at_last_poll: usize,
     expected: Expected,
 }
 
-impl LiveWait<'_> {
-    fn matches(&self, s: Conn) -> bool {
-        self.mask & (1 << s.index()) != 0
+impl<S: Values> LiveWait<'_, S> {
+    fn matches(&self, s: S) -> bool {
+        self.mask & (1 << s.position()) != 0
     }
 }
 
 /// The sequential reference: the value, and every transition so far.
-struct Model {
-    initial: Conn,
-    value: Conn,
+struct Model<S> {
+    initial: S,
+    value: S,
     /// `history[i]` is the value entered at version `i + 1`.
-    history: Vec<Conn>,
+    history: Vec<S>,
 }
 
-impl Model {
+impl<S: Values> Model<S> {
     fn version(&self) -> u64 {
         self.history.len() as u64
     }
 
-    fn set(&mut self, s: Conn) -> Conn {
+    fn set(&mut self, s: S) -> S {
         let previous = self.value;
         if s != previous {
             self.value = s;
@@ -119,7 +168,7 @@ impl Model {
 
     /// What `try_next_transition` must return to a subscriber at `cursor`,
     /// moving the cursor as the subscriber does.
-    fn next_transition(&self, cursor: &mut u64) -> Option<Result<Transition<Conn>, Lagged>> {
+    fn next_transition(&self, cursor: &mut u64) -> Option<Result<Transition<S>, Lagged>> {
         let current = self.version();
         if *cursor == current {
             return None;
@@ -145,17 +194,20 @@ impl Model {
     }
 
     /// What a registered wait would return now, or `None` if it must stay
-    /// pending. The crate's ledger keeps each variant's *last* entry, and a
-    /// wait reports the matching variant whose last entry since `v0` is the
-    /// earliest; the model computes exactly that from the full history.
-    fn outcome(&self, wait: &LiveWait<'_>, v0: u64) -> Option<Conn> {
+    /// pending. The crate's ledger keeps each ledger variant's *last* entry
+    /// (value included), and a wait reports, of the variants whose last
+    /// entry since `v0` matches, the one entered earliest; the model
+    /// computes exactly that from the full history.
+    fn outcome(&self, wait: &LiveWait<'_, S>, v0: u64) -> Option<S> {
         let since = &self.history[v0 as usize..];
         if wait.kind == Kind::Changed {
             return (!since.is_empty()).then_some(self.value);
         }
-        ALL.iter()
-            .filter(|s| wait.matches(**s))
-            .filter_map(|s| since.iter().rposition(|e| e == s).map(|at| (at, *s)))
+        (0..S::VARIANTS)
+            .filter_map(|variant| {
+                let at = since.iter().rposition(|e| e.index() == variant)?;
+                wait.matches(since[at]).then_some((at, since[at]))
+            })
             .min_by_key(|(at, _)| *at)
             .map(|(_, s)| s)
     }
@@ -171,20 +223,32 @@ impl Bytes<'_> {
     }
 }
 
+/// Runs `data` on one of the states: the first byte picks it (and the
+/// initial value).
 pub fn run(data: &[u8]) {
+    let Some(&first) = data.first() else { return };
+    match first % 3 {
+        0 => run_on::<Conn>(data),
+        1 => run_on::<Link>(data),
+        _ => run_on::<Option<u16>>(data),
+    }
+}
+
+fn run_on<S: Values>(data: &[u8]) {
     let mut bytes = Bytes(data);
     let Some(initial) = bytes.next() else { return };
-    let observable = Observable::new(ALL[initial as usize % 5]);
+    let initial = S::pick(initial / 3);
+    let observable = Observable::new(initial);
     let mut model = Model {
-        initial: ALL[initial as usize % 5],
-        value: ALL[initial as usize % 5],
+        initial,
+        value: initial,
         history: Vec::new(),
     };
-    let mut waits: Vec<LiveWait<'_>> = Vec::new();
-    let ring: Observable<Conn, RING> = Observable::with_history(model.value);
+    let mut waits: Vec<LiveWait<'_, S>> = Vec::new();
+    let ring: Observable<S, RING> = Observable::with_history(model.value);
     // Each subscriber with the model's cursor (the version it has seen) and
     // whether it was marked unseen since the cursor last moved.
-    let mut subscribers: Vec<(Subscriber<'_, Conn, RING>, u64, bool)> = Vec::new();
+    let mut subscribers: Vec<(Subscriber<'_, S, RING>, u64, bool)> = Vec::new();
     let noop = Waker::from(Arc::new(CountingWaker::default()));
 
     while let Some(op) = bytes.next() {
@@ -192,7 +256,7 @@ pub fn run(data: &[u8]) {
         match op % 8 {
             // set
             0 => {
-                let s = ALL[arg as usize % 5];
+                let s = S::pick(arg);
                 assert_eq!(ring.set(s), model.value);
                 assert_eq!(observable.set(s), model.set(s));
             }
@@ -234,7 +298,7 @@ pub fn run(data: &[u8]) {
                             6 => {
                                 // `until` a target: the item that enters it
                                 // is the last; the stream then ends.
-                                let target = ALL[which as usize / 3 % 5];
+                                let target = S::pick(which / 3);
                                 let mut stream =
                                     Box::pin(sub.transitions().until(move |s| s == target));
                                 let mut ended = false;
@@ -280,7 +344,7 @@ pub fn run(data: &[u8]) {
             }
             // compare_exchange
             2 => {
-                let (current, new) = (ALL[arg as usize % 5], ALL[(arg / 5) as usize % 5]);
+                let (current, new) = (S::pick(arg), S::pick(arg / 8));
                 let expected = if model.value == current {
                     Ok(model.set(new))
                 } else {
@@ -291,7 +355,7 @@ pub fn run(data: &[u8]) {
             }
             // a guard that sets its state when dropped, or disarmed
             3 if arg % 4 == 3 => {
-                let s = ALL[(arg / 4) as usize % 5];
+                let s = S::pick(arg / 4);
                 let (guard, ring_guard) = (observable.set_on_drop(s), ring.set_on_drop(s));
                 if (arg / 20) % 2 == 1 {
                     guard.disarm();
@@ -301,9 +365,9 @@ pub fn run(data: &[u8]) {
                     drop((guard, ring_guard));
                 }
             }
-            // update: advance to the next state, giving up at the last one
+            // update: advance to the next value, giving up at the last one
             3 => {
-                let step = |s: Conn| Conn::from_index(s.index() + 1);
+                let step = |s: S| S::ALL.get(s.position() + 1).copied();
                 let expected = match step(model.value) {
                     Some(next) => Ok(model.set(next)),
                     None => Err(model.value),
@@ -319,19 +383,20 @@ pub fn run(data: &[u8]) {
                     Kind::WaitForNext,
                     Kind::Changed,
                 ][arg as usize % 4];
-                let target = ALL[(arg / 4) as usize % 5];
+                let target = S::pick(arg / 4);
+                let all = u8::MAX >> (8 - S::ALL.len());
                 let mask = match kind {
-                    Kind::WaitUntil => 1 << target.index(),
+                    Kind::WaitUntil => 1 << target.position(),
                     Kind::Changed => 0,
-                    _ => (arg / 20) | (1 << target.index()),
-                } & 0b1_1111;
-                let future: Pin<Box<dyn Future<Output = Conn>>> = match kind {
+                    _ => (arg / 20) | (1 << target.position()),
+                } & all;
+                let future: Pin<Box<dyn Future<Output = S>>> = match kind {
                     Kind::WaitFor => {
-                        Box::pin(observable.wait_for(move |s| mask & (1 << s.index()) != 0))
+                        Box::pin(observable.wait_for(move |s| mask & (1 << s.position()) != 0))
                     }
                     Kind::WaitUntil => Box::pin(observable.wait_until(target)),
                     Kind::WaitForNext => {
-                        Box::pin(observable.wait_for_next(move |s| mask & (1 << s.index()) != 0))
+                        Box::pin(observable.wait_for_next(move |s| mask & (1 << s.position()) != 0))
                     }
                     Kind::Changed => Box::pin(observable.changed()),
                 };
