@@ -3,9 +3,13 @@
 //! stateword's heap-free notify list and **no global allocator**.
 //!
 //! A "link" interrupt (SysTick stands in for it) moves a connection through
-//! `Disconnected → Connecting → Connected`, and later `Closing → Closed`
-//! back to back in one handler run. A drain task waits for `Closing`: it
-//! never sees `Closing` as the current value, and still completes with it.
+//! `Disconnected → Connecting → Connected { peer }`, and later
+//! `Closing → Closed { reason } → Disconnected` back to back in one handler
+//! run. A drain task waits for `Closing`, a report task for `Closed { .. }`:
+//! neither state is ever the current value when a task runs, and both waits
+//! still complete, the report with the close reason the transient entry
+//! carried. The state carries data and still fits the 32-bit word of these
+//! targets: 3 bits of variant, 8 of payload, and a flag, so 20 version bits.
 //!
 //! Dependencies (see `Cargo.toml`): `stateword` with `default-features =
 //! false` and `features = ["derive", "heap-free", "critical-section"]`, `embassy-executor`,
@@ -17,13 +21,33 @@
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::exception;
 use embassy_executor::Spawner;
-use stateword::Observable;
-use stateword_firmware::{check, memory, platform, report, Conn};
+use stateword::{Observable, State};
+use stateword_firmware::{check, memory, platform, report};
+
+/// Why a connection closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+enum Reason {
+    Normal,
+    Timeout,
+    Reset,
+}
+
+/// A connection lifecycle whose states carry a little data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+enum Conn {
+    Disconnected,
+    Connecting,
+    Connected { peer: u8 },
+    Closing,
+    Closed { reason: Reason },
+}
 
 /// The connection's state, set from the interrupt handler.
 static CONN: Observable<Conn> = Observable::new(Conn::Disconnected);
 /// Set by the drain task once it has seen `Closing`.
 static DRAINED: Observable<bool> = Observable::new(false);
+/// The close reason the report task read from the transient entry.
+static REPORTED: Observable<Option<Reason>> = Observable::new(None);
 
 #[embassy_executor::task]
 async fn drain() {
@@ -34,10 +58,20 @@ async fn drain() {
     DRAINED.set(true);
 }
 
+#[embassy_executor::task]
+async fn report_close() {
+    // `Closed` lasts only until the handler's next line, and carries the
+    // reason: the wait returns that entry, reason included.
+    if let Conn::Closed { reason } = CONN.wait_for(|s| matches!(s, Conn::Closed { .. })).await {
+        REPORTED.set(Some(reason));
+    }
+}
+
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
     memory::init();
     spawner.spawn(drain().expect("one drain task"));
+    spawner.spawn(report_close().expect("one report task"));
 
     let mut core = cortex_m::Peripherals::take().expect("taken once");
     core.SYST.set_clock_source(SystClkSource::Core);
@@ -46,17 +80,30 @@ async fn main(spawner: Spawner) {
     core.SYST.enable_interrupt();
     core.SYST.enable_counter();
 
-    CONN.wait_until(Conn::Connected).await;
-    CONN.wait_until(Conn::Closed).await;
+    let connected = CONN.wait_for(|s| matches!(s, Conn::Connected { .. })).await;
+    check!(
+        connected == Conn::Connected { peer: 7 },
+        "connected as {connected:?}"
+    );
     DRAINED.wait_until(true).await;
+    let reason = REPORTED.wait_for_some(|_| true).await;
     core.SYST.disable_interrupt();
 
+    check!(reason == Reason::Reset, "the report read {reason:?}");
+    check!(
+        CONN.get() == Conn::Disconnected,
+        "ended in {:?}",
+        CONN.get()
+    );
     check!(CONN.waiter_count() == 0, "waits left registered");
     report!(
-        "PASS connection: the drain task saw Closing; {} transitions, Observable<Conn> {} B; {}",
+        "PASS connection: the drain task saw Closing, the report Closed {{ reason: {:?} }}; \
+         {} transitions, Observable<Conn> {} B ({} value bits); {}",
+        reason,
         CONN.version(),
         core::mem::size_of_val(&CONN),
-        memory::finish(2)
+        Conn::BITS,
+        memory::finish(3)
     );
     platform::exit(true);
 }
@@ -65,20 +112,25 @@ async fn main(spawner: Spawner) {
 #[exception]
 fn SysTick() {
     static mut TICKS: u32 = 0;
+    static mut CLOSED: bool = false;
     *TICKS += 1;
     match CONN.get() {
-        Conn::Disconnected => {
+        Conn::Disconnected if !*CLOSED => {
             CONN.set(Conn::Connecting);
         }
         Conn::Connecting => {
-            CONN.set(Conn::Connected);
+            CONN.set(Conn::Connected { peer: 7 });
         }
-        // Close once the drain task and `main` both wait (a handshake, not
-        // a delay): back to back, so `Closing` is never the current value
-        // when a task runs.
-        Conn::Connected if CONN.waiter_count() == 2 => {
+        // Close once the drain and report tasks both wait (a handshake, not
+        // a delay): back to back, so neither `Closing` nor `Closed` is ever
+        // the current value when a task runs.
+        Conn::Connected { .. } if CONN.waiter_count() == 2 => {
             CONN.set(Conn::Closing);
-            CONN.set(Conn::Closed);
+            CONN.set(Conn::Closed {
+                reason: Reason::Reset,
+            });
+            CONN.set(Conn::Disconnected);
+            *CLOSED = true;
         }
         _ => {}
     }
