@@ -78,14 +78,16 @@ impl<S: BytesAreEncoding> InitialSlot<S> for BytesInitial {
 }
 
 /// A state whose bytes are its encoding, so `Observable::new` can store
-/// them at compile time.
+/// them at compile time and the word decodes by reading them back.
 ///
 /// # Safety
 ///
-/// Every byte of every value is initialised (no padding). At most 8 bytes
-/// are ever read (a wider type stops the build at its first observable). For
-/// correct results, not for safety, its bytes read as a little-endian
-/// integer are its `encode`.
+/// The type is at most 8 bytes and every byte of every value is
+/// initialised (no padding). For every value `v`, its bytes read as a
+/// little-endian integer are `v.encode()`, below `2^BITS`; and 0 is the
+/// encoding of a value. So every value bit pattern the crate stores (an
+/// encoding, or 0 in an empty ledger slot or ring cell) is the bytes of a
+/// valid value.
 #[doc(hidden)]
 pub unsafe trait BytesAreEncoding: State {}
 
@@ -105,25 +107,4 @@ pub(crate) const fn slot_for<S: State>(initial: S) -> S::Initial {
         }
         .slot
     }
-}
-
-/// Picks `State::Initial` from a compile-time condition, for
-/// `#[derive(State)]`: [`BytesInitial`] if the enum's bytes were found to
-/// be its indices, else [`LazyInitial`].
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct BytesIf<const YES: bool>;
-
-/// See [`BytesIf`].
-#[doc(hidden)]
-pub trait InitialOf<S> {
-    type Initial: InitialSlot<S>;
-}
-
-impl<S: BytesAreEncoding> InitialOf<S> for BytesIf<true> {
-    type Initial = BytesInitial;
-}
-
-impl<S: State> InitialOf<S> for BytesIf<false> {
-    type Initial = LazyInitial<S>;
 }

@@ -123,7 +123,7 @@ pub mod guide {
 /// What `#[derive(State)]` expands to refers to these; not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::initial::{BytesAreEncoding, BytesIf, BytesInitial, InitialOf};
+    pub use crate::initial::{BytesAreEncoding, BytesInitial};
     pub use crate::ledger::{finite_product, Finite, LedgerOf};
     pub use crate::state::{mask, shl, shr};
     pub use crate::word::{bytes_of, excess_bits};

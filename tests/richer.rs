@@ -108,7 +108,8 @@ fn every_value_round_trips_and_any_bits_decode_without_panicking() {
         assert_eq!(Option::<u16>::decode(p.encode()), p);
     }
     // Bits no value encodes to (variant 5 to 7 of `Conn`, say) still decode.
-    for bits in (0..1u64 << 12).chain([u64::MAX, 1 << 40]) {
+    let tried = if cfg!(miri) { 1u64 << 6 } else { 1 << 12 };
+    for bits in (0..tried).chain([u64::MAX, 1 << 40]) {
         let _ = (
             Conn::decode(bits),
             Link::decode(bits),

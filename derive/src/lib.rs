@@ -241,26 +241,28 @@ fn expand_enum(input: &DeriveInput, data: &syn::DataEnum, finite: bool) -> Resul
     }
     let all_unit = unit_values.len() == count;
     let explicit_discriminants = data.variants.iter().any(|v| v.discriminant.is_some());
-    // A fieldless enum with its default discriminants is stored as its
-    // bytes when they are its index, checked at compile time; else (and for
-    // every other shape) the observable encodes its initial value lazily.
-    let (initial, bytes_are_encoding) = if all_unit && !explicit_discriminants {
+    // A fieldless enum with its default discriminants and representation is
+    // stored as its bytes: they are its index (checked below at compile
+    // time), one byte for up to 64 variants. Every other shape is encoded at
+    // the first access of its observable.
+    let has_repr = input.attrs.iter().any(|a| a.path().is_ident("repr"));
+    let (initial, bytes_are_encoding) = if all_unit && !explicit_discriminants && !has_repr {
         let indices = 0..count as u64;
-        let initial = quote! {
-            <::stateword::__private::BytesIf<{
-                ::core::mem::size_of::<#name>() <= 8
-                    // SAFETY: a fieldless enum has no padding: its bytes are
-                    // its discriminant. The size is checked first.
-                    #( && unsafe { ::stateword::__private::bytes_of(#unit_values) } == #indices )*
-            }> as ::stateword::__private::InitialOf<#name>>::Initial
-        };
         let marker = quote! {
             #[automatically_derived]
-            // SAFETY: a fieldless enum has no padding, and is at most 8 bytes
-            // whenever its bytes are used (`Initial` checks the size).
+            // SAFETY: a fieldless enum has no padding; the assertion below
+            // stops the build unless it is at most 8 bytes and each value's
+            // bytes are its index, which is `encode`, below 2^BITS; index 0
+            // is the first variant.
             unsafe impl ::stateword::__private::BytesAreEncoding for #name {}
+            const _: () = ::core::assert!(
+                ::core::mem::size_of::<#name>() <= 8
+                    #( && unsafe { ::stateword::__private::bytes_of(#unit_values) } == #indices )*,
+                "stateword: this compiler lays out a fieldless enum other than by its index; \
+                 please report it (a #[repr(u8)] on the enum works around it)"
+            );
         };
-        (initial, marker)
+        (quote!(::stateword::__private::BytesInitial), marker)
     } else {
         (quote!(::stateword::LazyInitial<#name>), quote!())
     };
