@@ -148,6 +148,7 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
         &self.observable.waiters
     }
 
+    #[inline]
     fn check(&mut self) -> Option<S> {
         let found = match self.phase {
             Phase::Start => self.first_look(),

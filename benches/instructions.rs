@@ -1,0 +1,129 @@
+//! Loops over the hot paths, for instruction counts under callgrind, which
+//! do not move with the machine's noise (criterion's times do):
+//! `bash tools/instructions.sh [COMMIT]` builds this and prints
+//! instructions per iteration for each loop, here and at `COMMIT`.
+//!
+//! `instructions OP N` runs loop `OP` `N` times. Under `cargo bench` (no
+//! `OP`) it does nothing, so the bench suite stays criterion's.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use stateword::{Observable, State};
+
+/// The lifecycle of the other benches: a fieldless enum, stored as its byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+enum Conn {
+    Disconnected,
+    Connecting,
+    Connected,
+    Closing,
+    Closed,
+}
+
+/// The same lifecycle with data: encoded at the first access, decoded by
+/// `State::decode`. (Left out with `--cfg instructions_fieldless_only`, to
+/// build this against commits from before states could carry data.)
+#[cfg(not(instructions_fieldless_only))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, State)]
+enum Link {
+    Down,
+    Up { peer: u8 },
+    Closed { code: u16 },
+}
+
+/// The value a loop sets on iteration `i`: two values, alternating.
+trait Alternate: State {
+    fn nth(i: u32) -> Self;
+}
+
+impl Alternate for Conn {
+    fn nth(i: u32) -> Self {
+        if i & 1 == 0 {
+            Conn::Connecting
+        } else {
+            Conn::Connected
+        }
+    }
+}
+
+#[cfg(not(instructions_fieldless_only))]
+impl Alternate for Link {
+    fn nth(i: u32) -> Self {
+        if i & 1 == 0 {
+            Link::Up { peer: i as u8 }
+        } else {
+            Link::Closed { code: i as u16 }
+        }
+    }
+}
+
+#[inline(never)]
+fn get<S: Alternate>(o: &Observable<S>, n: u32) {
+    for _ in 0..n {
+        black_box(black_box(o).get());
+    }
+}
+
+#[inline(never)]
+fn set<S: Alternate>(o: &Observable<S>, n: u32) {
+    for i in 0..n {
+        black_box(o.set(S::nth(i)));
+    }
+}
+
+/// One waiter: register and park (first poll), `set`, poll to completion.
+#[inline(never)]
+fn wake<S: Alternate>(o: &Observable<S>, n: u32) {
+    let cx = &mut Context::from_waker(Waker::noop());
+    for i in 0..n {
+        let target = S::nth(i + 1);
+        let mut w = pin!(o.wait_until(target));
+        assert!(w.as_mut().poll(cx).is_pending());
+        o.set(target);
+        assert!(matches!(w.as_mut().poll(cx), Poll::Ready(_)));
+    }
+}
+
+/// 64 waiters parked, one `set` wakes them, each completes.
+#[inline(never)]
+fn fanout<S: Alternate>(o: &Observable<S>, n: u32) {
+    let cx = &mut Context::from_waker(Waker::noop());
+    for i in 0..n {
+        let target = S::nth(i + 1);
+        let mut ws: Vec<_> = (0..64).map(|_| Box::pin(o.wait_until(target))).collect();
+        for w in &mut ws {
+            assert!(w.as_mut().poll(cx).is_pending());
+        }
+        o.set(target);
+        for w in &mut ws {
+            assert!(matches!(w.as_mut().poll(cx), Poll::Ready(_)));
+        }
+    }
+}
+
+fn run<S: Alternate>(op: &str, n: u32) {
+    let o = Observable::new(S::nth(0));
+    match op {
+        "get" => get(&o, n),
+        "set" => set(&o, n),
+        "wake" => wake(&o, n),
+        "fanout" => fanout(&o, n),
+        _ => panic!("unknown loop {op}: get, set, wake or fanout, with -data for the data state"),
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
+    let Some(op) = args.next() else { return };
+    let n: u32 = args.next().and_then(|n| n.parse().ok()).expect("a count");
+    match op.strip_suffix("-data") {
+        #[cfg(not(instructions_fieldless_only))]
+        Some(op) => run::<Link>(op, n),
+        #[cfg(instructions_fieldless_only)]
+        Some(_) => panic!("built without the data state"),
+        None => run::<Conn>(&op, n),
+    }
+}
