@@ -170,14 +170,28 @@ pub const fn shr(value: u64, at: u32) -> u64 {
     }
 }
 
+/// The items of a level-triggered state stored as its bytes: no ledger.
+macro_rules! level_triggered_bytes {
+    () => {
+        const VARIANTS: usize = 0;
+        const FINITE: bool = false;
+        type Ledger = NoLedger;
+        type Initial = BytesInitial;
+        #[inline]
+        fn index(self) -> usize {
+            0
+        }
+        fn from_index(_: usize) -> Option<Self> {
+            None
+        }
+    };
+}
+
 macro_rules! impl_integer {
     ($($t:ty as $u:ty),*) => {$(
         impl State for $t {
             const BITS: u32 = <$u>::BITS;
-            const VARIANTS: usize = 0;
-            const FINITE: bool = false;
-            type Ledger = NoLedger;
-            type Initial = BytesInitial;
+            level_triggered_bytes!();
             #[inline]
             fn encode(self) -> u64 {
                 u64::from(self as $u)
@@ -186,17 +200,10 @@ macro_rules! impl_integer {
             fn decode(bits: u64) -> Self {
                 bits as $u as $t
             }
-            #[inline]
-            fn index(self) -> usize {
-                0
-            }
-            fn from_index(_: usize) -> Option<Self> {
-                None
-            }
         }
 
-        // SAFETY: an integer has no padding; its little-endian bytes,
-        // zero-extended, are `encode`'s result.
+        // SAFETY: an integer has no padding, and every bit pattern is a
+        // value; its little-endian bytes, zero-extended, are `encode`.
         unsafe impl BytesAreEncoding for $t {}
     )*};
 }
@@ -206,10 +213,7 @@ impl_integer!(u8 as u8, u16 as u16, u32 as u32, i8 as u8, i16 as u16, i32 as u32
 impl State for char {
     /// `char::MAX` is `0x10FFFF`.
     const BITS: u32 = 21;
-    const VARIANTS: usize = 0;
-    const FINITE: bool = false;
-    type Ledger = NoLedger;
-    type Initial = BytesInitial;
+    level_triggered_bytes!();
     #[inline]
     fn encode(self) -> u64 {
         u64::from(u32::from(self))
@@ -218,16 +222,10 @@ impl State for char {
     fn decode(bits: u64) -> Self {
         char::from_u32(bits as u32).unwrap_or(char::REPLACEMENT_CHARACTER)
     }
-    #[inline]
-    fn index(self) -> usize {
-        0
-    }
-    fn from_index(_: usize) -> Option<Self> {
-        None
-    }
 }
 
-// SAFETY: a `char` is 4 bytes, its scalar value, no padding.
+// SAFETY: a `char` is 4 bytes, its scalar value (`encode`, below 2^21), no
+// padding; 0 is `'\0'`.
 unsafe impl BytesAreEncoding for char {}
 
 impl State for bool {
@@ -257,7 +255,8 @@ impl State for bool {
     }
 }
 
-// SAFETY: a `bool` is one byte, 0 or 1, which is its `encode`.
+// SAFETY: a `bool` is one byte, 0 or 1, which is its `encode` (below 2^1);
+// 0 is `false`.
 unsafe impl BytesAreEncoding for bool {}
 
 /// `None` is 0; `Some(s)` is `s`'s encoding shifted up past a 1. Ledger
