@@ -8,7 +8,9 @@ use crate::ledger::{Ledger, NoLedger, VariantLedger};
 ///
 /// A state encodes itself into [`BITS`](Self::BITS) value bits and decodes
 /// back; the state word keeps the rest of its bits for the version, so a
-/// narrower state counts further before its version wraps.
+/// narrower state counts further before its version wraps. (The built-in
+/// numbers, `bool` and fieldless enums are stored as their bytes and keep
+/// the whole byte width, which keeps `get` and `set` at their floor.)
 ///
 /// Implemented for `bool`, `u8`, `u16`, `u32`, `i8`, `i16`, `i32`, `char`,
 /// `Option` of any state (one more bit), and by
@@ -67,6 +69,10 @@ use crate::ledger::{Ledger, NoLedger, VariantLedger};
 /// * If `VARIANTS > 0`: `index` maps values into `0..VARIANTS`, and
 ///   `from_index(i)` is `Some(v)` exactly when `v` is the only value with
 ///   index `i`. `FINITE` is true exactly when that holds for every `i`.
+/// * `Ledger` is [`NoLedger`](crate::NoLedger) for no ledger variants and
+///   [`VariantLedger<VARIANTS>`](crate::VariantLedger) otherwise (a
+///   mismatch is a compile error), and `Initial` is
+///   [`LazyInitial<Self>`](crate::LazyInitial).
 ///
 /// ```
 /// use stateword::{Observable, State};
