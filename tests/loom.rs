@@ -410,23 +410,27 @@ fn a_transient_payload_races_a_second_entry_of_its_variant() {
         let link = Arc::new(Observable::new(Link::Down));
         let mut wait = std::pin::pin!(link.wait_for(|s| matches!(s, Link::Closed { .. })));
         assert!(poll_once(&mut wait).is_pending());
-        let setters: Vec<_> = [1, 2]
-            .map(|code| {
-                let link = link.clone();
-                thread::spawn(move || {
-                    link.set(Link::Closed { code });
-                    link.set(Link::Down);
-                })
+        // One entry left at once, and a second entry of the same variant.
+        let transient = {
+            let link = link.clone();
+            thread::spawn(move || {
+                link.set(Link::Closed { code: 1 });
+                link.set(Link::Down);
             })
-            .into();
+        };
+        let second = {
+            let link = link.clone();
+            thread::spawn(move || {
+                link.set(Link::Closed { code: 2 });
+            })
+        };
         let seen = block_on(wait);
         assert!(
             matches!(seen, Link::Closed { code: 1 | 2 }),
             "returned {seen:?}, not an entry"
         );
-        for s in setters {
-            s.join().unwrap();
-        }
+        transient.join().unwrap();
+        second.join().unwrap();
     });
 }
 

@@ -140,30 +140,30 @@ fn shape(path: &Tokens, fields: &Fields, bound: &[Field]) -> Tokens {
     }
 }
 
-/// The fields' encodings side by side, from bit `at` up, or'ed into `bits`.
+/// The fields' encodings side by side, from bit `__at` up, or'ed into `__bits`.
 fn encode_fields(fields: &[Field]) -> Tokens {
     let steps = fields.iter().map(|f| {
         let (state, binding) = (&f.state, &f.binding);
         quote! {
-            bits |= ::stateword::__private::shl(#state::encode(#binding), at);
-            at += #state::BITS;
+            __bits |= ::stateword::__private::shl(#state::encode(#binding), __at);
+            __at += #state::BITS;
         }
     });
-    quote!( #( #steps )* let _ = at; )
+    quote!( #( #steps )* let _ = __at; )
 }
 
-/// Binds each field to its decoding from `payload`, lowest bits first.
+/// Binds each field to its decoding from `__payload`, lowest bits first.
 fn decode_fields(fields: &[Field]) -> Tokens {
     let steps = fields.iter().map(|f| {
         let (state, binding) = (&f.state, &f.binding);
         quote! {
             let #binding = #state::decode(
-                ::stateword::__private::shr(payload, at) & ::stateword::__private::mask(#state::BITS),
+                ::stateword::__private::shr(__payload, __at) & ::stateword::__private::mask(#state::BITS),
             );
-            at += #state::BITS;
+            __at += #state::BITS;
         }
     });
-    quote!( let mut at: u32 = 0; #( #steps )* let _ = at; )
+    quote!( let mut __at: u32 = 0; #( #steps )* let _ = __at; )
 }
 
 /// `0 + A::BITS + B::BITS ...`
@@ -220,10 +220,10 @@ fn expand_enum(input: &DeriveInput, data: &syn::DataEnum, finite: bool) -> Resul
         let encode = encode_fields(&fields);
         encode_arms.push(quote! {
             #pattern => {
-                let mut bits: u64 = #tag;
-                let mut at: u32 = #tag_bits;
+                let mut __bits: u64 = #tag;
+                let mut __at: u32 = #tag_bits;
                 #encode
-                bits
+                __bits
             }
         });
         let decode = decode_fields(&fields);
@@ -271,9 +271,9 @@ fn expand_enum(input: &DeriveInput, data: &syn::DataEnum, finite: bool) -> Resul
         #[automatically_derived]
         impl ::stateword::State for #name {
             const BITS: u32 = {
-                let mut widest: u32 = 0;
-                #( if #bits_of_variant > widest { widest = #bits_of_variant; } )*
-                #tag_bits + widest
+                let mut __widest: u32 = 0;
+                #( if #bits_of_variant > __widest { __widest = #bits_of_variant; } )*
+                #tag_bits + __widest
             };
             const VARIANTS: usize = #count;
             const FINITE: bool = #all_unit;
@@ -288,9 +288,9 @@ fn expand_enum(input: &DeriveInput, data: &syn::DataEnum, finite: bool) -> Resul
             }
             #[inline]
             #[allow(unused_variables, unused_mut, clippy::match_single_binding)]
-            fn decode(bits: u64) -> Self {
-                let payload = ::stateword::__private::shr(bits, #tag_bits);
-                match bits & ::stateword::__private::mask(#tag_bits) {
+            fn decode(__bits: u64) -> Self {
+                let __payload = ::stateword::__private::shr(__bits, #tag_bits);
+                match __bits & ::stateword::__private::mask(#tag_bits) {
                     #( #decode_arms )*
                 }
             }
@@ -349,15 +349,15 @@ fn expand_struct(input: &DeriveInput, fields: &Fields, finite: bool) -> Result<T
             #[allow(unused_variables, unused_mut)]
             fn encode(self) -> u64 {
                 let #pattern = self;
-                let mut bits: u64 = 0;
-                let mut at: u32 = 0;
+                let mut __bits: u64 = 0;
+                let mut __at: u32 = 0;
                 #encode
-                bits
+                __bits
             }
             #[inline]
             #[allow(unused_variables, unused_mut)]
-            fn decode(bits: u64) -> Self {
-                let payload = bits;
+            fn decode(__bits: u64) -> Self {
+                let __payload = __bits;
                 #decode
                 #pattern
             }
@@ -369,23 +369,23 @@ fn expand_struct(input: &DeriveInput, fields: &Fields, finite: bool) -> Result<T
                     return 0;
                 }
                 let #pattern = self;
-                let mut index: usize = 0;
-                let mut scale: usize = 1;
+                let mut __index: usize = 0;
+                let mut __scale: usize = 1;
                 #(
-                    index += #states::index(#bindings) * scale;
-                    scale *= #states::VARIANTS;
+                    __index += #states::index(#bindings) * __scale;
+                    __scale *= #states::VARIANTS;
                 )*
-                index
+                __index
             }
             #[allow(unused_variables, unused_mut)]
             fn from_index(index: usize) -> ::core::option::Option<Self> {
                 if index >= <Self as ::stateword::State>::VARIANTS {
                     return ::core::option::Option::None;
                 }
-                let mut rest = index;
+                let mut __rest = index;
                 #(
-                    let #bindings = #states::from_index(rest.checked_rem(#states::VARIANTS)?)?;
-                    rest = rest.checked_div(#states::VARIANTS)?;
+                    let #bindings = #states::from_index(__rest.checked_rem(#states::VARIANTS)?)?;
+                    __rest = __rest.checked_div(#states::VARIANTS)?;
                 )*
                 ::core::option::Option::Some(#pattern)
             }
