@@ -225,6 +225,15 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
     /// The ledger (finite states) and the current value.
     fn recheck_without_history(&mut self) -> Option<S> {
         let (observable, v0) = (self.observable, self.v0);
+        // Still at `v0`: nothing was entered since the first look, which saw
+        // this very value (one version, one value) and did not match it. A
+        // transition after this SeqCst load comes after it in the total
+        // order, so its setter sees our registration (S2 after W1) and our
+        // `ARMED` (S4 after W3): it records its entry and notifies. So the
+        // ledger has nothing to find, and the predicate nothing new to say.
+        if Layout::<S>::version(observable.word.read_in_order()) == v0 {
+            return None;
+        }
         // The earliest masked variant entered since `v0`. Each slot is loaded
         // *before* the word, so a slot written by a transition is never newer
         // than the version we compare it with. SeqCst: W4 in `waiters.rs`.

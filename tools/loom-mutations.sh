@@ -7,6 +7,9 @@
 #   bash tools/loom-mutations.sh arm-first  # one, by name
 #
 # Takes a few minutes per mutation on 2 cores (a release loom build each).
+# Mutants build in their own target dir: cargo names a package's artifacts
+# by its path relative to the workspace, so a mutant built in target/loom
+# would overwrite the tree's own loom binary, which then looks up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -23,6 +26,7 @@ mutations=(
   "no-ledger-entry|src/observable.rs|s/if S::VARIANTS > 0 \{/if false {/|a_state_left_by_another_thread"
   "cursor-stays|src/subscriber.rs|s/\*self\.0\.cursor = version;//|subscriber_changed_races_setters"
   "entry-is-current|src/wait.rs|s/let entry = Layout::<S>::value\(slot\);/let entry = Layout::<S>::value(observable.word.read_in_order());/|a_transient_payload_races_a_second_entry_of_its_variant"
+  "unmoved-by-one|src/wait.rs|s/if Layout::<S>::version\(observable\.word\.read_in_order\(\)\) == v0 \{/if Layout::<S>::version(observable.word.read_in_order()).wrapping_sub(v0) <= 1 {/|set_races_the_first_poll"
   "first-entry-stays|src/ledger.rs|s/        if seen == entry \{/        if seen != 0 {/|the_latest_payload_of_a_variant_is_seen"
 )
 
@@ -46,7 +50,7 @@ for entry in "${mutations[@]}"; do
     run() {
       # shellcheck disable=SC2086 # $features is zero or more words
       (cd "$scratch" && RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 \
-        cargo test --quiet --release --target-dir "$root/target/loom" --test loom $features "$@")
+        cargo test --quiet --release --target-dir "$root/target/loom-mutants" --test loom $features "$@")
     }
     # A mutant that does not build proves nothing: that is an error here.
     if ! run --no-run >"$log" 2>&1; then
