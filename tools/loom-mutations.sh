@@ -24,7 +24,7 @@ mutations=(
   "arm-first|src/waiters.rs|s/(        listener\.listen\(&self\.list\);\n)(        self\.word\.fetch_or\(ARMED, Ordering::SeqCst\);\n)/\$2\$1/|a_matching_set_after_a_non_matching_one_races_parking|event-listener"
   "record-after-notify|src/waiters.rs|s/(        if word & !ARMED != 0 \{\n            record\(\);\n        \}\n)((?:.*\n)*?        \}\n)(    \}\n\}\n)/\$2\$1\$3/|a_state_left_by_another_thread"
   "no-ledger-entry|src/observable.rs|s/if S::VARIANTS > 0 \{/if false {/|a_state_left_by_another_thread"
-  "cursor-stays|src/subscriber.rs|s/\*self\.0\.cursor = version;//|subscriber_changed_races_setters"
+  "cursor-stays|src/subscriber.rs|s/\*cursor = version;//|subscriber_changed_races_setters"
   "entry-is-current|src/wait.rs|s/let entry = Layout::<S>::value\(slot\);/let entry = Layout::<S>::value(observable.word.read_in_order());/|a_transient_payload_races_a_second_entry_of_its_variant"
   "unmoved-by-one|src/wait.rs|s/if Layout::<S>::version\(observable\.word\.read_in_order\(\)\) == v0 \{/if Layout::<S>::version(observable.word.read_in_order()).wrapping_sub(v0) <= 1 {/|set_races_the_first_poll"
   "first-entry-stays|src/ledger.rs|s/        if seen == entry \{/        if seen != 0 {/|the_latest_payload_of_a_variant_is_seen"
