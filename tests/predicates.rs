@@ -86,3 +86,28 @@ fn predicates_may_be_called_many_times_without_changing_the_result() {
     assert_eq!(w.poll(), std::task::Poll::Ready(Conn::Closed));
     assert!(*calls.borrow() >= ALL_CONN.len() as u32);
 }
+
+/// A look that finds the state still at the version of the wait's first
+/// look has nothing new to ask: the predicate is not called again, however
+/// often the wait is polled (spurious wakeups, `select!` loops).
+#[test]
+fn polls_without_a_transition_do_not_call_the_predicate_again() {
+    let level = Observable::new(0u32);
+    let calls = std::cell::Cell::new(0);
+    let mut w = Probe::new(level.wait_for(|n| {
+        calls.set(calls.get() + 1);
+        n >= 3
+    }));
+    assert!(w.poll().is_pending());
+    let after_registering = calls.get();
+    assert_eq!(after_registering, 1, "only the first look asks");
+    for _ in 0..5 {
+        assert!(w.poll().is_pending());
+    }
+    assert_eq!(calls.get(), after_registering);
+    level.set(1);
+    assert!(w.poll().is_pending());
+    assert!(calls.get() > after_registering, "a transition is asked about");
+    level.set(3);
+    assert_eq!(w.poll(), std::task::Poll::Ready(3));
+}
