@@ -107,7 +107,10 @@ fn polls_without_a_transition_do_not_call_the_predicate_again() {
     assert_eq!(calls.get(), after_registering);
     level.set(1);
     assert!(w.poll().is_pending());
-    assert!(calls.get() > after_registering, "a transition is asked about");
+    assert!(
+        calls.get() > after_registering,
+        "a transition is asked about"
+    );
     level.set(3);
     assert_eq!(w.poll(), std::task::Poll::Ready(3));
 }
