@@ -110,7 +110,7 @@ pub(crate) struct StateCheck<'a, S: State, P, const HISTORY: usize> {
     predicate: P,
     mode: Mode,
     phase: Phase,
-    /// The version at registration.
+    /// The version at the first look, where the wait begins.
     v0: Word,
     /// The ledger variants that may match: see `register`.
     mask: u64,
@@ -222,7 +222,7 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         self.recheck_without_history()
     }
 
-    /// The ledger (finite states) and the current value.
+    /// The ledger (states with ledger variants) and the current value.
     fn recheck_without_history(&mut self) -> Option<S> {
         let (observable, v0) = (self.observable, self.v0);
         // Still at `v0`: nothing was entered since the first look, which saw

@@ -240,8 +240,8 @@ impl<S: State> StateWord<S> {
 
     /// Replaces "not yet encoded" by the encoded initial value. Every racer
     /// stores the same word, and only over "not yet encoded" (which nothing
-    /// else ever writes), so it happens once. SeqCst, and Acquire on failure:
-    /// as strong as the strongest read this stands in for.
+    /// else ever writes), so it happens once. SeqCst on both outcomes: as
+    /// strong as the strongest read this stands in for (`read_in_order`).
     #[cold]
     fn encode_initial(&self) -> Word {
         let initial = Layout::<S>::pack(0, self.initial.value());
@@ -283,10 +283,11 @@ impl<S: State> StateWord<S> {
     #[inline]
     pub(crate) fn try_transition(&self, expected: Word, value: S) -> Result<Word, Word> {
         let new = Layout::<S>::next(expected, value);
+        // A failure never finds "not yet encoded": `expected` came from one
+        // of the reads above, so the word was encoded already, for good.
         self.atomic
             .compare_exchange_weak(expected, new, Ordering::SeqCst, Ordering::Acquire)
             .map(|_| new)
-            .map_err(|actual| self.encoded(actual))
     }
 
     /// For the wrap-around tests: as if `version` transitions had happened.

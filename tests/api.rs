@@ -262,6 +262,30 @@ fn auto_traits_of_owned_handles_guards_and_adapters() {
     unpin::<stateword::OwnedWatcher<Conn, 4>>();
 }
 
+/// The types a hand-written `State` impl names, and a data-carrying
+/// observable: plain data, `Send + Sync + Unpin`; the initial-value slot is
+/// `Copy`, like the state it holds.
+#[test]
+fn auto_traits_of_ledgers_initial_slots_and_data_states() {
+    use stateword::{LazyInitial, NoLedger, VariantLedger};
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, stateword::State)]
+    enum Link {
+        Down,
+        Closed { code: u16 },
+    }
+    send_sync_static::<NoLedger>();
+    send_sync_static::<VariantLedger<5>>();
+    send_sync_static::<LazyInitial<Link>>();
+    unpin::<VariantLedger<5>>();
+    unpin::<LazyInitial<Link>>();
+    copy::<LazyInitial<Link>>();
+    send_sync::<Observable<Link, 4>>();
+    send_sync::<Observable<Option<u16>>>();
+    not_unpin::<stateword::WaitFor<'static, Link, fn(Link) -> bool>, _>();
+    let _ = (Link::Down, Link::Closed { code: 0 });
+}
+
 /// A read-only view waits and subscribes like its observable, and its
 /// handles follow the observable, not the view.
 #[test]

@@ -129,6 +129,20 @@ fn a_static_whose_initial_value_carries_data_is_encoded_at_first_access() {
     // ...a different payload of the same variant is one.
     STARTED_CLOSED.set(Conn::Closed { code: 4 });
     assert_eq!(STARTED_CLOSED.version(), 1);
+    // An equal set or compare-exchange as the very first access (the word
+    // still "not yet encoded") is no transition either.
+    let first_set = Observable::new(Some(7u16));
+    assert_eq!(first_set.set(Some(7)), Some(7));
+    assert_eq!(first_set.version(), 0);
+    let first_cas = Observable::new(Conn::Connected { peer: 9 });
+    let same = Conn::Connected { peer: 9 };
+    assert_eq!(first_cas.compare_exchange(same, same), Ok(same));
+    assert_eq!(first_cas.version(), 0);
+    // A differing set as the very first access is one transition, from the
+    // initial value.
+    let first_change = Observable::new(Some(7u16));
+    assert_eq!(first_change.set(None), Some(7));
+    assert_eq!((first_change.get(), first_change.version()), (None, 1));
     // Racing first accesses agree on the initial value.
     let fresh = Arc::new(Observable::new(Some(7u16)));
     let readers: Vec<_> = (0..4)
