@@ -105,6 +105,72 @@ fn fanout<S: Alternate>(o: &Observable<S>, n: u32) {
     }
 }
 
+/// The best peer of the wake path (BENCHMARKS.md): an atomic plus an
+/// `async_event::Event`, as its documentation shows, for `wake-async-event`
+/// and `fanout-async-event`: the same loops as `wake` and `fanout`.
+mod async_event_peer {
+    use super::*;
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    pub struct Peer {
+        value: AtomicU8,
+        event: async_event::Event,
+    }
+
+    impl Peer {
+        fn set(&self, value: u8) {
+            self.value.store(value, Ordering::Relaxed);
+            self.event.notify_all();
+        }
+        fn wait_until(&self, target: u8) -> impl Future<Output = u8> + '_ {
+            self.event.wait_until(move || {
+                let now = self.value.load(Ordering::Acquire);
+                (now == target).then_some(now)
+            })
+        }
+    }
+
+    #[inline(never)]
+    pub fn wake(o: &Peer, n: u32) {
+        let cx = &mut Context::from_waker(Waker::noop());
+        for i in 0..n {
+            let target = (i as u8 + 1) & 1;
+            let mut w = pin!(o.wait_until(target));
+            assert!(w.as_mut().poll(cx).is_pending());
+            o.set(target);
+            assert!(matches!(w.as_mut().poll(cx), Poll::Ready(_)));
+        }
+    }
+
+    #[inline(never)]
+    pub fn fanout(o: &Peer, n: u32) {
+        let cx = &mut Context::from_waker(Waker::noop());
+        for i in 0..n {
+            let target = (i as u8 + 1) & 1;
+            let mut ws: Vec<_> = (0..64).map(|_| Box::pin(o.wait_until(target))).collect();
+            for w in &mut ws {
+                assert!(w.as_mut().poll(cx).is_pending());
+            }
+            o.set(target);
+            for w in &mut ws {
+                assert!(matches!(w.as_mut().poll(cx), Poll::Ready(_)));
+            }
+        }
+    }
+
+    pub fn run(op: &str, n: u32) {
+        let o = Peer {
+            value: AtomicU8::new(0),
+            event: async_event::Event::new(),
+        };
+        match op {
+            "wake" => wake(&o, n),
+            "fanout" => fanout(&o, n),
+            _ => panic!("unknown loop {op}-async-event: wake or fanout"),
+        }
+    }
+}
+
 fn run<S: Alternate>(op: &str, n: u32) {
     let o = Observable::new(S::nth(0));
     match op {
@@ -120,6 +186,9 @@ fn main() {
     let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
     let Some(op) = args.next() else { return };
     let n: u32 = args.next().and_then(|n| n.parse().ok()).expect("a count");
+    if let Some(op) = op.strip_suffix("-async-event") {
+        return async_event_peer::run(op, n);
+    }
     match op.strip_suffix("-data") {
         #[cfg(not(instructions_fieldless_only))]
         Some(op) => run::<Link>(op, n),

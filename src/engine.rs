@@ -9,7 +9,7 @@
 
 use core::fmt;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
@@ -32,7 +32,7 @@ pub(crate) trait Check<'a> {
 
 pin_project! {
     /// A [`Check`], its registration and its listener. `!Unpin`: the
-    /// heap-free backend links the listener's node into the list.
+    /// notify list links the listener's node, inside it.
     #[project = EngineProj]
     pub(crate) struct Engine<'a, C> {
         check: C,
@@ -56,8 +56,13 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
     /// The async driver. After `Ready`, polling again starts a new wait
     /// (streams do).
     pub(crate) fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<C::Output> {
-        self.drive(|listener| listener.poll_notified(cx).is_ready())
-            .map_or(Poll::Pending, Poll::Ready)
+        let waker = cx.waker();
+        self.drive(waker, |listener, fresh| {
+            // Fresh: linked with this very waker a moment ago, so pending
+            // without asking the list again.
+            !fresh && listener.poll_notified(waker).is_ready()
+        })
+        .map_or(Poll::Pending, Poll::Ready)
     }
 
     /// The blocking driver: as `poll`, parking the thread. `None` if
@@ -67,28 +72,33 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
         mut self: Pin<&mut Self>,
         deadline: Option<std::time::Instant>,
     ) -> Option<C::Output> {
+        let waker = crate::notify::thread_waker();
         self.as_mut()
-            .drive(|listener| listener.wait_blocking(deadline))
+            .drive(&waker, |listener, _| listener.wait_blocking(deadline))
             // Timed out: one last look, for a transition that raced with
             // the deadline.
             .or_else(|| self.project().look())
     }
 
-    /// Looks until found, or until `park` (on a listening listener) returns
-    /// `false` rather than `true` for "notified": pending, or timed out.
+    /// Looks until found, or until `park` (on a listening listener, `true`
+    /// if it listened with `waker` since the last look) returns `false`
+    /// rather than `true` for "notified": pending, or timed out.
     fn drive(
         self: Pin<&mut Self>,
-        mut park: impl FnMut(Pin<&mut Listener<'a>>) -> bool,
+        waker: &Waker,
+        mut park: impl FnMut(Pin<&mut Listener<'a>>, bool) -> bool,
     ) -> Option<C::Output> {
         let mut this = self.project();
+        let mut fresh = false;
         loop {
             if let Some(found) = this.look() {
                 return Some(found);
             }
             if !this.listener.is_listening() {
                 let waiters = this.check.waiters();
-                waiters.listen_and_arm(this.listener.as_mut());
-            } else if !park(this.listener.as_mut()) {
+                waiters.listen_and_arm(this.listener.as_mut(), waker);
+                fresh = true;
+            } else if !park(this.listener.as_mut(), core::mem::take(&mut fresh)) {
                 return None;
             }
         }

@@ -1,42 +1,384 @@
-//! The notify list: the one place the two backends differ.
+//! The notify list: an intrusive list of the wait futures that listen, and
+//! `notify_all`, which wakes them. Each listener's node (its waker and two
+//! links) lives inside its pinned wait future, so a wait allocates nothing,
+//! on every build; the list is a head, a tail and a length behind a lock.
 //!
-//! Everything else (the state word, the ledger, the history ring, the waiter
-//! count and the wait logic) is written once against this seam:
+//! The seam the rest of the crate relies on (`waiters.rs`):
 //!
-//! * [`NotifyList`] lives in the `Observable`; `notify_all` wakes every
-//!   listener.
-//! * [`Listener`] lives inside a pinned wait future. `listen` starts
-//!   listening: every `notify_all` that begins after `listen` returns is seen
-//!   by the next `poll_notified`. A listener that saw its notification, or
-//!   is stopped, stops listening.
+//! * [`Listener::listen`] links the node, with the waker to wake, under the
+//!   lock. Every `notify_all` that begins after `listen` returns takes that
+//!   lock later, finds the node and wakes it: "a notify that begins after
+//!   `listen` is seen".
+//! * [`NotifyList::notify_all`] takes every node that was linked when it
+//!   began out of the list, takes its waker, marks it `NOTIFIED` and wakes
+//!   it (outside the lock, in batches).
 //!
-//! | features | backend | a parked waiter costs |
+//! | `Listener::state` | the node | who may touch the node |
 //! |---|---|---|
-//! | `event-listener` (default, implied by `std`), with or without `heap-free` | `event_listener::Event` | one heap entry while listening |
-//! | `heap-free` alone | `maitake_sync::WaitQueue` | nothing: the node is in the future |
-//! | neither | a compile error that names both | |
+//! | `IDLE` | in no list | its owner, the wait future |
+//! | `LINKED` | in the list, with a waker | whoever holds the list's lock, the owner included |
+//! | `NOTIFIED` | out of the list, its waker taken | its owner, once an Acquire load saw `NOTIFIED` |
 //!
-//! Features are additive, so when a dependency graph enables both,
-//! event-listener wins: always correct, only heavier.
+//! The notifier's Release store of `NOTIFIED` is its last access to a node:
+//! after it the owner may complete and free the future without the lock.
+//! That is what makes the woken path cheap: a woken wait completes, or
+//! listens again, with one atomic load and no lock, and a future dropped
+//! after its notify takes no lock either. Only `listen`, a poll that finds
+//! itself still linked (a spurious poll, which refreshes the waker) and the
+//! cancel of a linked node take the lock.
 //!
-//! Both listeners are `!Unpin` and `Send + Sync`, so a wait future's auto
-//! traits do not depend on the backend.
+//! The lock is maitake-sync's blocking `Mutex`: `std::sync::Mutex` with
+//! `std`, a spinlock that holds a critical section with `critical-section`
+//! (so `set` from an interrupt handler cannot deadlock with a task), a
+//! spinlock otherwise, and loom's mutex under `--cfg loom`. Wakers run
+//! outside it, so a waker may do anything, polling included.
 
-#[cfg(feature = "event-listener")]
-#[path = "notify/event_listener.rs"]
-mod backend;
+use core::marker::PhantomPinned;
+use core::pin::Pin;
+use core::ptr::NonNull;
+use core::task::{Poll, Waker};
 
-#[cfg(all(feature = "heap-free", not(feature = "event-listener")))]
-#[path = "notify/wait_queue.rs"]
-mod backend;
+use maitake_sync::blocking::Mutex;
+use pin_project_lite::pin_project;
 
-#[cfg(not(any(feature = "event-listener", feature = "heap-free")))]
-compile_error!(
-    "stateword needs a notify backend: enable the `std` feature (the default) or \
-     `event-listener` where there is a heap (one small allocation per parked wait), \
-     or `heap-free` for firmware without an allocator (the wait futures hold their \
-     list nodes). With `default-features = false`, add one of them to `features`."
-);
+use crate::sync::{loom_const_fn, AtomicU8, Ordering, UnsafeCell};
 
-#[cfg(any(feature = "event-listener", feature = "heap-free"))]
-pub(crate) use backend::{Listener, NotifyList};
+/// The node is in no list: its owner's alone.
+const IDLE: u8 = 0;
+/// The node is in the list: touched only under the list's lock.
+const LINKED: u8 = 1;
+/// `notify_all` took the node out and its waker: its owner's again.
+const NOTIFIED: u8 = 2;
+
+/// Wakers taken per round of the lock in `notify_all`: the lock is
+/// released to wake them, so a fan-out to many waiters does not hold it
+/// while the executors run their wakers.
+const WAKE_BATCH: usize = 16;
+
+/// What the list links: a listener's state and its node. `!Unpin`, so that
+/// neither a pinned entry nor the `&mut` its owner reaches it through
+/// claims the unique access the list's pointers would contradict.
+struct Entry {
+    state: AtomicU8,
+    node: UnsafeCell<Node>,
+    _pinned: PhantomPinned,
+}
+
+/// A listener's waker and links. While the entry is `LINKED`, only code that
+/// holds the list's lock touches it.
+struct Node {
+    waker: Option<Waker>,
+    prev: Option<NonNull<Entry>>,
+    next: Option<NonNull<Entry>>,
+}
+
+/// The list itself, behind the lock: every entry in it is `LINKED`, in
+/// `listen` order.
+struct Links {
+    head: Option<NonNull<Entry>>,
+    tail: Option<NonNull<Entry>>,
+    len: usize,
+}
+
+// SAFETY: `Links` holds pointers to entries that other threads' futures own.
+// It is only reached through the list's `Mutex`, and every entry it points
+// to stays valid while linked: its owner unlinks it under that lock before
+// the entry moves or drops (a pinned `Listener` drops through `stop`). So
+// sending the pointers with the lock sends nothing unsynchronised.
+unsafe impl Send for Links {}
+
+impl Links {
+    /// Appends `entry`.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the list's lock, and `entry` is a pinned, valid entry
+    /// in no list.
+    unsafe fn push_back(&mut self, entry: NonNull<Entry>) {
+        let prev = self.tail;
+        // SAFETY: the caller's contract: `entry` is valid and ours under the
+        // lock.
+        unsafe {
+            entry.as_ref().node.with_mut(|node| {
+                (*node).prev = prev;
+                (*node).next = None;
+            });
+        }
+        match prev {
+            // SAFETY: `prev` is linked (it is the tail), so valid, and its
+            // node is ours under the lock.
+            Some(prev) => unsafe {
+                prev.as_ref()
+                    .node
+                    .with_mut(|node| (*node).next = Some(entry))
+            },
+            None => self.head = Some(entry),
+        }
+        self.tail = Some(entry);
+        self.len += 1;
+    }
+
+    /// Takes `entry` out of the list.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the list's lock, and `entry` is linked in this list.
+    unsafe fn unlink(&mut self, entry: NonNull<Entry>) {
+        // SAFETY: the caller's contract: `entry` and its neighbours are
+        // linked, so valid, and their nodes are ours under the lock.
+        unsafe {
+            let (prev, next) = entry
+                .as_ref()
+                .node
+                .with_mut(|node| ((*node).prev, (*node).next));
+            match prev {
+                Some(prev) => prev.as_ref().node.with_mut(|node| (*node).next = next),
+                None => self.head = next,
+            }
+            match next {
+                Some(next) => next.as_ref().node.with_mut(|node| (*node).prev = prev),
+                None => self.tail = prev,
+            }
+        }
+        self.len -= 1;
+    }
+}
+
+/// An `Observable`'s list of listening waiters.
+pub(crate) struct NotifyList {
+    links: Mutex<Links>,
+}
+
+impl NotifyList {
+    loom_const_fn! {
+        pub(crate) fn new() -> Self {
+            NotifyList {
+                links: Mutex::new(Links { head: None, tail: None, len: 0 }),
+            }
+        }
+    }
+
+    /// Wakes every listener linked before this call began (and perhaps some
+    /// linked during it, which only costs them a look).
+    pub(crate) fn notify_all(&self) {
+        // At most the entries linked when the first round began: bounded,
+        // however fast woken waiters listen again. Those come after them in
+        // `listen` order, so every entry that was linked then is taken.
+        let mut left = None;
+        loop {
+            // A constant, not `Default`: an array of `None`s without a call.
+            const NONE: Option<Waker> = None;
+            let mut batch = [NONE; WAKE_BATCH];
+            let mut taken = 0;
+            let more = self.links.with_lock(|links| {
+                let left = left.get_or_insert(links.len);
+                while *left > 0 && taken < WAKE_BATCH {
+                    let Some(entry) = links.head else {
+                        *left = 0;
+                        break;
+                    };
+                    // SAFETY: `entry` is the head, so linked and valid; we
+                    // hold the lock, so its node is ours until `NOTIFIED`.
+                    unsafe {
+                        links.unlink(entry);
+                        batch[taken] = entry.as_ref().node.with_mut(|node| (*node).waker.take());
+                        // The last access: from here the owner may free it.
+                        entry.as_ref().state.store(NOTIFIED, Ordering::Release);
+                    }
+                    taken += 1;
+                    *left -= 1;
+                }
+                *left > 0
+            });
+            for waker in &mut batch[..taken] {
+                if let Some(waker) = waker.take() {
+                    waker.wake();
+                }
+            }
+            if !more {
+                return;
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// One waiter's place in a [`NotifyList`], pinned inside its wait
+    /// future.
+    pub(crate) struct Listener<'a> {
+        list: Option<&'a NotifyList>,
+        // The list points into it: it must not move while linked.
+        #[pin]
+        entry: Entry,
+    }
+
+    impl PinnedDrop for Listener<'_> {
+        fn drop(this: Pin<&mut Self>) {
+            this.stop();
+        }
+    }
+}
+
+// SAFETY: the entry's node is touched only by its owner through `&mut`
+// (while `IDLE` or after it saw `NOTIFIED`), or under the list's lock (while
+// `LINKED`); its state is an atomic; the waker inside is `Send + Sync`. So a
+// listener may move to, and be shared with, another thread: through `&self`
+// only `is_listening`, an atomic load, is reachable.
+unsafe impl Send for Listener<'_> {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Listener<'_> {}
+
+impl<'a> Listener<'a> {
+    loom_const_fn! {
+        pub(crate) fn new() -> Listener<'a> {
+            Listener {
+                list: None,
+                entry: Entry {
+                    state: AtomicU8::new(IDLE),
+                    node: UnsafeCell::new(Node { waker: None, prev: None, next: None }),
+                    _pinned: PhantomPinned,
+                },
+            }
+        }
+    }
+
+    /// Linked, or notified and not yet told so by `poll_notified`.
+    pub(crate) fn is_listening(&self) -> bool {
+        self.entry.state.load(Ordering::Relaxed) != IDLE
+    }
+
+    /// Links this listener into `list`, to wake `waker`: every `notify_all`
+    /// that begins after this returns wakes it. Only while not listening.
+    pub(crate) fn listen(self: Pin<&mut Self>, list: &'a NotifyList, waker: &Waker) {
+        let this = self.project();
+        let entry: &Entry = this.entry.into_ref().get_ref();
+        debug_assert_eq!(entry.state.load(Ordering::Relaxed), IDLE);
+        *this.list = Some(list);
+        // Cloned before the lock, and dropped after it: a waker's code never
+        // runs under the lock.
+        let mut waker = Some(waker.clone());
+        list.links.with_lock(|links| {
+            // SAFETY: the entry is `IDLE` (only a listener that is not
+            // listening listens), so its node is ours; under the lock it
+            // becomes the list's. It is pinned (`self` is), and unlinked
+            // before it moves or drops (`stop`, from `PinnedDrop`).
+            unsafe {
+                entry
+                    .node
+                    .with_mut(|node| core::mem::swap(&mut (*node).waker, &mut waker));
+                links.push_back(NonNull::from(entry));
+            }
+            entry.state.store(LINKED, Ordering::Relaxed);
+        });
+    }
+
+    /// `Ready` once notified (or when not listening): the listener then
+    /// stops listening. Pending while linked, with `waker` to wake.
+    pub(crate) fn poll_notified(self: Pin<&mut Self>, waker: &Waker) -> Poll<()> {
+        let this = self.project();
+        let entry: &Entry = this.entry.into_ref().get_ref();
+        match entry.state.load(Ordering::Acquire) {
+            LINKED => {}
+            // `NOTIFIED`: the notifier is done with the node (its Release
+            // store, read by our Acquire load); `IDLE`: not listening.
+            _ => {
+                entry.state.store(IDLE, Ordering::Relaxed);
+                return Poll::Ready(());
+            }
+        }
+        let list = this.list.expect("a linked listener has its list");
+        let mut stale = None;
+        let notified = list.links.with_lock(|_| {
+            if entry.state.load(Ordering::Relaxed) == NOTIFIED {
+                return true;
+            }
+            // SAFETY: still `LINKED`, and we hold the lock: the node is ours.
+            entry.node.with_mut(|node| unsafe {
+                if !(*node).waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                    stale = (*node).waker.replace(waker.clone());
+                }
+            });
+            false
+        });
+        drop(stale);
+        if notified {
+            entry.state.store(IDLE, Ordering::Relaxed);
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Stops listening: unlinks the node if it is still linked.
+    pub(crate) fn stop(self: Pin<&mut Self>) {
+        let this = self.project();
+        let entry: &Entry = this.entry.into_ref().get_ref();
+        match entry.state.load(Ordering::Acquire) {
+            LINKED => {}
+            // As in `poll_notified`: the node is ours.
+            _ => {
+                entry.state.store(IDLE, Ordering::Relaxed);
+                return;
+            }
+        }
+        let list = this.list.expect("a linked listener has its list");
+        let waker = list.links.with_lock(|links| {
+            // A notifier may have taken it out since our load.
+            if entry.state.load(Ordering::Relaxed) != LINKED {
+                return None;
+            }
+            // SAFETY: `LINKED` in `list`, and we hold its lock.
+            unsafe {
+                links.unlink(NonNull::from(entry));
+                entry.node.with_mut(|node| (*node).waker.take())
+            }
+        });
+        entry.state.store(IDLE, Ordering::Relaxed);
+        drop(waker);
+    }
+
+    /// Blocks the thread until notified: `false` if `deadline` passed first.
+    /// The listener must listen with a waker that unparks this thread
+    /// ([`thread_waker`]).
+    #[cfg(all(feature = "std", not(loom)))]
+    pub(crate) fn wait_blocking(
+        self: Pin<&mut Self>,
+        deadline: Option<std::time::Instant>,
+    ) -> bool {
+        let entry: &Entry = self.project().entry.into_ref().get_ref();
+        loop {
+            if entry.state.load(Ordering::Acquire) != LINKED {
+                entry.state.store(IDLE, Ordering::Relaxed);
+                return true;
+            }
+            // Spurious unparks only loop.
+            match deadline {
+                None => std::thread::park(),
+                Some(deadline) => {
+                    let now = std::time::Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    std::thread::park_timeout(deadline - now);
+                }
+            }
+        }
+    }
+}
+
+/// A waker that unparks the calling thread, for [`Listener::wait_blocking`].
+#[cfg(all(feature = "std", not(loom)))]
+pub(crate) fn thread_waker() -> Waker {
+    struct Unpark(std::thread::Thread);
+
+    impl std::task::Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    Waker::from(std::sync::Arc::new(Unpark(std::thread::current())))
+}

@@ -34,8 +34,8 @@ use crate::source::Source;
 ///
 /// Memory is constant: the cursor, and one listener while waiting. The
 /// subscriber itself is a plain cursor (`Unpin`, free to move); the listener
-/// lives in the future or stream that waits, which is `!Unpin`, so that the
-/// heap-free backend can keep its list node there.
+/// lives in the future or stream that waits, which is `!Unpin`: the notify
+/// list links its node there.
 ///
 /// ```
 /// use futures_lite::future::block_on;

@@ -11,7 +11,31 @@ use loom::sync::atomic as imp;
 #[cfg(all(not(loom), feature = "portable-atomic"))]
 use portable_atomic as imp;
 
-pub(crate) use imp::{AtomicUsize, Ordering};
+pub(crate) use imp::{AtomicU8, AtomicUsize, Ordering};
+
+/// An `UnsafeCell` reached only through `with_mut`, so that loom can check
+/// every access to a notify-list node (loom's own cell under `--cfg loom`).
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// `core::cell::UnsafeCell` with loom's access API.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(core::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` on a pointer to the value; what `f` may do through it is
+    /// the caller's to justify, as with `core::cell::UnsafeCell::get`.
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
 
 // The state word is 64 bits wherever the target has native 64-bit atomics and
 // 32 bits elsewhere: a lock-based 64-bit emulation would break the lock-free

@@ -22,8 +22,8 @@
 //!    entered (for a variant with data, the latest entry, which must match
 //!    too); for integers the current value is all there is.
 //!
-//! The futures are `!Unpin` on every backend: the heap-free backend keeps
-//! its list node inside them (`crate::notify`). Pin them (`core::pin::pin!`)
+//! The futures are `!Unpin`: the notify list links the node inside them
+//! (`crate::notify`). Pin them (`core::pin::pin!`)
 //! to poll one by reference, as with tokio's `Notified`.
 
 use crate::engine::{engine_newtype, Check, Engine};

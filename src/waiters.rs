@@ -62,6 +62,7 @@
 //! [`seqcst_order_point`](crate::sync::seqcst_order_point) (a fence, loom only).
 
 use core::pin::Pin;
+use core::task::Waker;
 
 use crate::notify::{Listener, NotifyList};
 use crate::sync::{loom_const_fn, seqcst_order_point, AtomicUsize, Ordering};
@@ -103,8 +104,8 @@ impl Waiters {
     /// W3: listens, then arms, in that order (module docs). The caller looks
     /// again, with SeqCst loads, before it parks.
     #[inline]
-    pub(crate) fn listen_and_arm<'a>(&'a self, listener: Pin<&mut Listener<'a>>) {
-        listener.listen(&self.list);
+    pub(crate) fn listen_and_arm<'a>(&'a self, listener: Pin<&mut Listener<'a>>, waker: &Waker) {
+        listener.listen(&self.list, waker);
         self.word.fetch_or(ARMED, Ordering::SeqCst);
         seqcst_order_point();
     }

@@ -197,12 +197,12 @@ fn not_unpin<T: AmbiguousIfUnpin<A>, A>() {
     T::check()
 }
 
-/// The auto traits of the public types do not depend on the notify backend:
-/// wait futures and streams are `Send + Sync` and `!Unpin` (the heap-free
-/// backend keeps its list node inside them), a `Subscriber` is a plain
-/// cursor, `Send + Sync + Unpin`. This file runs on both backends in CI.
+/// The auto traits of the public types do not depend on the features:
+/// wait futures and streams are `Send + Sync` and `!Unpin` (the notify list
+/// links the node inside them), a `Subscriber` is a plain cursor,
+/// `Send + Sync + Unpin`. This file runs with and without `std` in CI.
 #[test]
-fn auto_traits_are_the_same_on_every_backend() {
+fn auto_traits_are_the_same_with_every_feature_set() {
     use stateword::{Changed, Changes, NextTransition, Subscriber, SubscriberChanged};
     use stateword::{Transitions, WaitFor, WaitUntil};
 

@@ -95,12 +95,10 @@ fn setting_with_parked_waiters_allocates_nothing_either() {
     );
 }
 
-/// The heap-free backend: a whole wait (register, park, be woken, complete)
-/// allocates nothing, for any number of waiters; the list node is inside the
-/// pinned future.
+/// A whole wait (register, park, be woken, complete) allocates nothing, for
+/// any number of waiters: the list node is inside the pinned future.
 #[test]
-#[cfg(not(feature = "event-listener"))]
-fn waiting_allocates_nothing_on_the_heap_free_backend() {
+fn waiting_allocates_nothing() {
     use std::future::Future;
     use std::pin::pin;
     use std::task::{Context, Poll};
@@ -137,27 +135,18 @@ fn an_observable_of_the_lifecycle_enum_is_small() {
     let size = std::mem::size_of::<Observable<Conn>>();
     let word = std::mem::size_of::<usize>();
     println!("size_of::<Observable<Conn>>() = {size}");
-    if cfg!(feature = "event-listener") {
-        // word + waiter count + 5 ledger slots + the `Event`'s pointer: a
-        // cache line.
-        assert!(size <= 64, "Observable<Conn> is {size} bytes");
-        assert_eq!(std::mem::size_of::<Observable<u32>>(), 3 * word);
-        // A state encoded at its first access keeps its initial value
-        // next to the word until then: one more word.
-        assert_eq!(std::mem::size_of::<Observable<Option<u16>>>(), 6 * word);
-    } else {
-        // The `WaitQueue` is inline: its state, lock and list ends (5
-        // words on x86_64) instead of one pointer.
-        assert!(size <= 96, "Observable<Conn> is {size} bytes");
-        assert_eq!(std::mem::size_of::<Observable<u32>>(), 7 * word);
-    }
+    // Word, waiter count, the notify list (its lock, both ends and its
+    // length: 4 words on x86_64) and 5 ledger slots; nothing on the heap.
+    assert!(size <= 88, "Observable<Conn> is {size} bytes");
+    assert_eq!(std::mem::size_of::<Observable<u32>>(), 6 * word);
+    // A state encoded at its first access keeps its initial value next to
+    // the word until then: one more word.
+    assert_eq!(std::mem::size_of::<Observable<Option<u16>>>(), 9 * word);
 }
 
 /// Owned streams (and `until` on them) yield items without allocating: the
-/// stream holds its subscriber and its share of the observable. Between
-/// items it parks, which on the event-listener backend allocates the
-/// listener entry that any parked wait costs there, and on the heap-free
-/// backend nothing at all.
+/// stream holds its subscriber and its share of the observable, and parks
+/// between items without allocating either.
 #[test]
 fn owned_stream_items_allocate_nothing() {
     use std::pin::pin;
@@ -175,13 +164,10 @@ fn owned_stream_items_allocate_nothing() {
         .into_transitions()
         .until(|s| s == Conn::Disconnected));
     let mut changes = pin!(conn.clone().subscribe_owned().into_changes());
-    let park = cfg!(not(feature = "event-listener"));
     let allocated = allocations_in(|| {
         for i in 0..1_000 {
-            if park {
-                assert!(transitions.as_mut().poll_next(&mut cx).is_pending());
-                assert!(changes.as_mut().poll_next(&mut cx).is_pending());
-            }
+            assert!(transitions.as_mut().poll_next(&mut cx).is_pending());
+            assert!(changes.as_mut().poll_next(&mut cx).is_pending());
             let s = STATES[i % 4];
             conn.set(s);
             match transitions.as_mut().poll_next(&mut cx) {

@@ -9,7 +9,7 @@
 # cost of one iteration, without the program's start-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-loops=(get set wake fanout get-data set-data wake-data fanout-data)
+loops=(get set wake fanout get-data set-data wake-data fanout-data wake-async-event fanout-async-event)
 iterations() { case $1 in get* | set*) echo 100000 ;; wake*) echo 2000 ;; *) echo 100 ;; esac; }
 
 # The bench executable of the tree at $1, built in its own target dir.

@@ -208,11 +208,10 @@ where
     }
 }
 
-/// The tests' thread handshakes, on every backend: with `std` (the
-/// event-listener backend) the crate's own blocking waits, so these tests
-/// exercise them; without it (the heap-free backend, no blocking waits) the
-/// async `wait_for` on a bare executor, raced against a timer for the
-/// timeout.
+/// The tests' thread handshakes, with and without `std`: with it the
+/// crate's own blocking waits, so these tests exercise them; without it (no
+/// blocking waits) the async `wait_for` on a bare executor, raced against a
+/// timer for the timeout.
 #[allow(dead_code)] // not every test binary uses both
 pub trait BlockFor<S> {
     fn block_for(&self, predicate: impl FnMut(S) -> bool) -> S;
