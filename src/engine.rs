@@ -43,7 +43,7 @@ pin_project! {
 }
 
 impl<C> Engine<'_, C> {
-    pub(crate) const fn new(check: C) -> Self {
+    pub(crate) fn new(check: C) -> Self {
         Engine {
             check,
             registered: None,

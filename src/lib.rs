@@ -113,7 +113,7 @@ pub mod guide {
     pub mod from_asyncio {
         #![doc = include_str!("../docs/from-asyncio.md")]
     }
-    /// Choosing features: std, no_std, the notify backend, portable-atomic,
+    /// Choosing features: std, no_std, the one notify list, portable-atomic,
     /// critical-section.
     pub mod choosing_features {
         #![doc = include_str!("../docs/choosing-features.md")]

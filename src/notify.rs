@@ -64,6 +64,22 @@ struct Entry {
     _pinned: PhantomPinned,
 }
 
+impl Entry {
+    /// Takes the node back after an Acquire load saw `NOTIFIED`, and checks
+    /// that the notifier took its waker. Free in release builds; under loom
+    /// it is an access to the node that the model checks for a
+    /// happens-before edge from the notifier's last one.
+    #[inline(always)]
+    fn reclaim(&self) {
+        // SAFETY: the caller saw `NOTIFIED` with an Acquire load: the
+        // notifier's accesses, which end with its Release store of it,
+        // happened before, and nobody else touches an unlinked node.
+        self.node
+            .with_mut(|node| debug_assert!(unsafe { (*node).waker.is_none() }));
+        self.state.store(IDLE, Ordering::Relaxed);
+    }
+}
+
 /// A listener's waker and links. While the entry is `LINKED`, only code that
 /// holds the list's lock touches it.
 struct Node {
@@ -229,16 +245,18 @@ unsafe impl Send for Listener<'_> {}
 unsafe impl Sync for Listener<'_> {}
 
 impl<'a> Listener<'a> {
-    loom_const_fn! {
-        pub(crate) fn new() -> Listener<'a> {
-            Listener {
-                list: None,
-                entry: Entry {
-                    state: AtomicU8::new(IDLE),
-                    node: UnsafeCell::new(Node { waker: None, prev: None, next: None }),
-                    _pinned: PhantomPinned,
-                },
-            }
+    pub(crate) fn new() -> Listener<'a> {
+        Listener {
+            list: None,
+            entry: Entry {
+                state: AtomicU8::new(IDLE),
+                node: UnsafeCell::new(Node {
+                    waker: None,
+                    prev: None,
+                    next: None,
+                }),
+                _pinned: PhantomPinned,
+            },
         }
     }
 
@@ -279,12 +297,13 @@ impl<'a> Listener<'a> {
         let entry: &Entry = this.entry.into_ref().get_ref();
         match entry.state.load(Ordering::Acquire) {
             LINKED => {}
-            // `NOTIFIED`: the notifier is done with the node (its Release
-            // store, read by our Acquire load); `IDLE`: not listening.
-            _ => {
-                entry.state.store(IDLE, Ordering::Relaxed);
+            // The notifier is done with the node (its Release store, read by
+            // our Acquire load).
+            NOTIFIED => {
+                entry.reclaim();
                 return Poll::Ready(());
             }
+            _ => return Poll::Ready(()),
         }
         let list = this.list.expect("a linked listener has its list");
         let mut stale = None;
@@ -302,7 +321,7 @@ impl<'a> Listener<'a> {
         });
         drop(stale);
         if notified {
-            entry.state.store(IDLE, Ordering::Relaxed);
+            entry.reclaim();
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -316,14 +335,13 @@ impl<'a> Listener<'a> {
         match entry.state.load(Ordering::Acquire) {
             LINKED => {}
             // As in `poll_notified`: the node is ours.
-            _ => {
-                entry.state.store(IDLE, Ordering::Relaxed);
-                return;
-            }
+            NOTIFIED => return entry.reclaim(),
+            _ => return,
         }
         let list = this.list.expect("a linked listener has its list");
         let waker = list.links.with_lock(|links| {
-            // A notifier may have taken it out since our load.
+            // A notifier may have taken it out since our load; the lock
+            // orders its accesses before ours.
             if entry.state.load(Ordering::Relaxed) != LINKED {
                 return None;
             }
@@ -347,9 +365,13 @@ impl<'a> Listener<'a> {
     ) -> bool {
         let entry: &Entry = self.project().entry.into_ref().get_ref();
         loop {
-            if entry.state.load(Ordering::Acquire) != LINKED {
-                entry.state.store(IDLE, Ordering::Relaxed);
-                return true;
+            match entry.state.load(Ordering::Acquire) {
+                LINKED => {}
+                NOTIFIED => {
+                    entry.reclaim();
+                    return true;
+                }
+                _ => return true,
             }
             // Spurious unparks only loop.
             match deadline {

@@ -121,7 +121,7 @@ pub(crate) struct StateCheck<'a, S: State, P, const HISTORY: usize> {
 }
 
 impl<'a, S: State, P, const HISTORY: usize> StateCheck<'a, S, P, HISTORY> {
-    pub(crate) const fn engine(
+    pub(crate) fn engine(
         observable: &'a Observable<S, HISTORY>,
         predicate: P,
         mode: Mode,

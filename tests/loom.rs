@@ -62,20 +62,8 @@ fn set_races_the_first_poll() {
 /// woken. This is the model for the listen-then-arm order in
 /// `Waiters::listen_and_arm`: a listener created after arming misses the
 /// first setter's notify, and that setter cleared `ARMED`, so the second one
-/// skips notifying.
-///
-/// It catches the arm-first mutation (`tools/loom-mutations.sh arm-first`)
-/// on event-listener, not on the heap-free backend, though the failing
-/// schedule exists there too: the setter's `wake_all` must land between the
-/// waiter's arming and its `WaitQueue::wait()`. loom joins every SeqCst
-/// access into one global causality (its stand-in for the SeqCst total
-/// order), so the SeqCst load that `wake_all` makes of the queue's state
-/// before its increment "sees" the waiter's earlier SeqCst load, and DPOR
-/// never tries the increment first. `loom_never_runs_wake_all_before_wait`
-/// below shows it on the queue alone. The order under test is backend-free
-/// code (`Waiters::listen_and_arm`), so the event-listener run pins it for
-/// both; the heap-free half of the argument is maitake's documented
-/// guarantee that a `Wait` sees every `wake_all` after it was created.
+/// skips notifying. It catches the arm-first mutation
+/// (`tools/loom-mutations.sh arm-first`).
 #[test]
 fn a_matching_set_after_a_non_matching_one_races_parking() {
     loom::model(|| {
@@ -264,37 +252,6 @@ fn changed_races_setters() {
         assert!(v == 1 || v == 2);
         setter.join().unwrap();
     });
-}
-
-/// Evidence for the comment above: a `wake_all` on one thread, a `wait()`
-/// created on another. Two orders are possible (the wait created before the
-/// wake, and completing; or after, and pending), but loom explores one. If
-/// this starts failing, loom explores more: run the mutation script on the
-/// heap-free backend again and drop the exception.
-#[cfg(not(feature = "event-listener"))]
-#[test]
-fn loom_never_runs_wake_all_before_wait() {
-    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-    static SCHEDULES: AtomicUsize = AtomicUsize::new(0);
-    static WAIT_AFTER_WAKE: AtomicUsize = AtomicUsize::new(0);
-    loom::model(|| {
-        SCHEDULES.fetch_add(1, Relaxed);
-        let queue = Arc::new(maitake_sync::WaitQueue::new());
-        let waker = {
-            let queue = queue.clone();
-            thread::spawn(move || queue.wake_all())
-        };
-        let mut wait = Box::pin(queue.wait());
-        waker.join().unwrap();
-        if poll_once(&mut wait).is_pending() {
-            WAIT_AFTER_WAKE.fetch_add(1, Relaxed);
-        }
-    });
-    assert_eq!(
-        (SCHEDULES.load(Relaxed), WAIT_AFTER_WAKE.load(Relaxed)),
-        (1, 0),
-        "loom now explores a wait created after the wake_all"
-    );
 }
 
 /// `Subscriber::changed` in a loop racing two transitions, from its first

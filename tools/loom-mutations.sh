@@ -14,14 +14,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 scratch=${SCRATCH:-$root/target/mutants}
-backends=("" "--no-default-features --features derive,alloc,heap-free")
 
-# name | file | perl substitution | loom model that must fail | backends
-# (both unless "event-listener"). arm-first is checked on event-listener
-# only: loom cannot reach its failing schedule on the heap-free backend,
-# see the model's comment in tests/loom.rs.
+# name | file | perl substitution | loom model that must fail
 mutations=(
-  "arm-first|src/waiters.rs|s/(        listener\.listen\(&self\.list\);\n)(        self\.word\.fetch_or\(ARMED, Ordering::SeqCst\);\n)/\$2\$1/|a_matching_set_after_a_non_matching_one_races_parking|event-listener"
+  "arm-first|src/waiters.rs|s/(        listener\.listen\(&self\.list, waker\);\n)(        self\.word\.fetch_or\(ARMED, Ordering::SeqCst\);\n)/\$2\$1/|a_matching_set_after_a_non_matching_one_races_parking"
+  "notified-relaxed|src/notify.rs|s/state\.store\(NOTIFIED, Ordering::Release\)/state.store(NOTIFIED, Ordering::Relaxed)/|set_races_the_first_poll"
+  "notified-before-take|src/notify.rs|s/(                        batch\[taken\] = .*\n)((?:.*\n)*?)(                        entry\.as_ref\(\)\.state\.store\(NOTIFIED, Ordering::Release\);\n)/\$3\$2\$1/|set_races_the_first_poll"
   "record-after-notify|src/waiters.rs|s/(        if word & !ARMED != 0 \{\n            record\(\);\n        \}\n)((?:.*\n)*?        \}\n)(    \}\n\}\n)/\$2\$1\$3/|a_state_left_by_another_thread"
   "no-ledger-entry|src/observable.rs|s/if S::VARIANTS > 0 \{/if false {/|a_state_left_by_another_thread"
   "cursor-stays|src/subscriber.rs|s/\*cursor = version;//|subscriber_changed_races_setters"
@@ -32,7 +30,7 @@ mutations=(
 
 survivors=()
 for entry in "${mutations[@]}"; do
-  IFS='|' read -r name file subst model only <<<"$entry"
+  IFS='|' read -r name file subst model <<<"$entry"
   if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
   rm -rf "$scratch/src" "$scratch/tests" && mkdir -p "$scratch"
   cp -r Cargo.toml Cargo.lock src tests derive benches examples README.md docs "$scratch/"
@@ -42,27 +40,21 @@ for entry in "${mutations[@]}"; do
     echo "mutation $name: the pattern no longer matches $file; update this script" >&2
     exit 2
   fi
-  for features in "${backends[@]}"; do
-    label=${features:+heap-free}
-    label=${label:-event-listener}
-    if [ -n "$only" ] && [ "$only" != "$label" ]; then continue; fi
-    log="$scratch/$name-$label.log"
-    run() {
-      # shellcheck disable=SC2086 # $features is zero or more words
-      (cd "$scratch" && RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 \
-        cargo test --quiet --release --target-dir "$root/target/loom-mutants" --test loom $features "$@")
-    }
-    # A mutant that does not build proves nothing: that is an error here.
-    if ! run --no-run >"$log" 2>&1; then
-      echo "mutation $name does not build on $label; see $log" >&2
-      exit 2
-    fi
-    if run -- --exact "$model" >>"$log" 2>&1; then
-      echo "SURVIVED: $name on $label ($model passed)"
-      survivors+=("$name/$label")
-    else
-      echo "caught:   $name on $label by $model"
-    fi
-  done
+  log="$scratch/$name.log"
+  run() {
+    (cd "$scratch" && RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 \
+      cargo test --quiet --release --target-dir "$root/target/loom-mutants" --test loom "$@")
+  }
+  # A mutant that does not build proves nothing: that is an error here.
+  if ! run --no-run >"$log" 2>&1; then
+    echo "mutation $name does not build; see $log" >&2
+    exit 2
+  fi
+  if run -- --exact "$model" >>"$log" 2>&1; then
+    echo "SURVIVED: $name ($model passed)"
+    survivors+=("$name")
+  else
+    echo "caught:   $name by $model"
+  fi
 done
 [ ${#survivors[@]} -eq 0 ] || { echo "mutants survived: ${survivors[*]}" >&2; exit 1; }
