@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Firmware tests (issues 5 and 9): builds the `firmware/` crate for three
-# Cortex-M targets on stateword's heap-free backend with no global allocator,
-# and boots each program under qemu-system-arm; boots the event-listener
-# build (`--features heap`) on one; builds the no-embassy program for
+# Cortex-M targets with no global allocator, and boots each program under
+# qemu-system-arm; boots the build with a checked heap (`--features heap`)
+# on one; builds the no-embassy program for
 # riscv32imc; then checks that deliberately broken builds fail (or, for an
 # allocation without a heap, do not link).
 # Each QEMU run must exit 0 through semihosting (and print PASS); any other
@@ -100,10 +100,10 @@ boot() {
 }
 
 # --- the test programs on each machine ---------------------------------------
-# The default build: stateword's heap-free backend and no #[global_allocator]
+# The default build: no #[global_allocator]
 # at all, so linking proves nothing allocates (checked below too).
 for target in thumbv7m-none-eabi thumbv6m-none-eabi thumbv7em-none-eabihf; do
-    log "build $target (heap-free, no allocator)"
+    log "build $target (no allocator)"
     fw_cargo build --target "$target" --bins
     log "boot $target ($(machine_args "$target"))"
     for bin in embassy bare connection; do
@@ -111,8 +111,8 @@ for target in thumbv7m-none-eabi thumbv6m-none-eabi thumbv7em-none-eabihf; do
     done
 done
 
-# The event-listener backend with its checked heap, on one machine.
-log "build thumbv7em-none-eabihf --features heap (event-listener backend)"
+# With a checked heap, on one machine.
+log "build thumbv7em-none-eabihf --features heap (checked heap)"
 fw_cargo build --target thumbv7em-none-eabihf --bins --features heap
 for bin in embassy bare; do
     boot thumbv7em-none-eabihf "$bin" pass
@@ -140,7 +140,7 @@ if [ "${FIRMWARE_NEGATIVE:-1}" = 1 ]; then
     # Without a heap, an allocation anywhere must stop the link.
     log "broken build (broken-link-alloc: an allocation, no allocator) must not link"
     if out="$(fw_cargo build --target thumbv7m-none-eabi --bin bare --features broken-link-alloc 2>&1)"; then
-        echo "  NOT OK: an allocating heap-free program linked"
+        echo "  NOT OK: an allocating program without an allocator linked"
         failed=$((failed + 1))
     elif grep -q "no global memory allocator" <<<"$out"; then
         echo "  ok: the link failed for want of a global allocator"

@@ -38,7 +38,7 @@ step "minimum supported Rust version: the library builds with $msrv"
 # pins (`--locked`): dev-dependencies (tokio, criterion, ...) may need a newer
 # compiler and are not built for `--lib`. An own target dir, so the stable
 # builds' artifacts are not thrown away.
-for features in "" "--no-default-features --features heap-free" "--all-features"; do
+for features in "" "--no-default-features" "--all-features"; do
   echo "cargo +$msrv build --lib $features"
   # shellcheck disable=SC2086 # $features is zero or more words
   cargo "+$msrv" build --locked --lib $features --target-dir target/msrv

@@ -2,9 +2,9 @@
 //! any allocation or deallocation from an interrupt handler fails the run,
 //! and so that the heap's high-water mark can be reported.
 //!
-//! stateword's notify list (event-listener 5) needs `alloc`: the `Event`'s
-//! shared state on the first listen, and one node per parked wait. Both
-//! happen in tasks; `set` from an interrupt handler must never allocate.
+//! stateword allocates nothing itself (wait futures hold their list nodes);
+//! this heap is here so that a program with one still shows that `set` from
+//! an interrupt handler never allocates.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::Cell;

@@ -38,7 +38,7 @@ pub enum Mode {
 }
 
 /// The design's connection lifecycle, for reporting
-/// `size_of::<Observable<Conn>>()` on each target and backend.
+/// `size_of::<Observable<Conn>>()` on each target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, stateword::State)]
 pub enum Conn {
     Disconnected,

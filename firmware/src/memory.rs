@@ -1,11 +1,9 @@
-//! What the programs report about memory, for the notify-list backend they
-//! were built with.
+//! What the programs report about memory.
 //!
-//! * Default: stateword's heap-free backend and **no `#[global_allocator]`
-//!   at all**. Nothing in the program can allocate, or it would not link:
-//!   the link is the proof.
-//! * `--features heap`: the event-listener backend, with the checked heap of
-//!   `heap.rs` (fails the run on any allocation in handler mode).
+//! * Default: **no `#[global_allocator]` at all**. Nothing in the program
+//!   can allocate, or it would not link: the link is the proof.
+//! * `--features heap`: the checked heap of `heap.rs` (fails the run on any
+//!   allocation in handler mode), which stateword's waits never use either.
 
 use core::fmt;
 
@@ -15,27 +13,22 @@ pub fn init() {
     crate::heap::init();
 }
 
-/// Checks that nothing leaked and describes the memory used. `events` is the
-/// number of observables waited on: with event-listener each keeps its
-/// `Event`'s shared state allocated after its first listen; anything more
-/// still live would be a leak per wait.
-pub fn finish(events: usize) -> Summary {
+/// Checks that nothing leaked and describes the memory used: with a heap,
+/// nothing may still be allocated at the end.
+pub fn finish() -> Summary {
     #[cfg(feature = "heap")]
     {
         let stats = crate::heap::stats();
         let live = stats.allocations - stats.deallocations;
         crate::check!(
-            live == events,
-            "{live} allocations still live at the end, want {events} (one per listened-to Event); {} bytes in use",
+            live == 0,
+            "{live} allocations still live at the end; {} bytes in use",
             crate::heap::used()
         );
         Summary { stats }
     }
     #[cfg(not(feature = "heap"))]
-    {
-        let _ = events;
-        Summary {}
-    }
+    Summary {}
 }
 
 /// The memory line of a `PASS` report.
@@ -49,12 +42,12 @@ impl fmt::Display for Summary {
         #[cfg(feature = "heap")]
         return write!(
             f,
-            "event-listener backend: heap high-water {} B, {} B in use at the end, {} allocations, none in handler mode",
+            "checked heap: high-water {} B, {} B in use at the end, {} allocations, none in handler mode",
             self.stats.high_water,
             crate::heap::used(),
             self.stats.allocations
         );
         #[cfg(not(feature = "heap"))]
-        f.write_str("heap-free backend: no global allocator linked")
+        f.write_str("no global allocator linked")
     }
 }

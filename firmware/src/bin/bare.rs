@@ -201,7 +201,7 @@ fn main() -> ! {
         bump(&PROGRESS);
     }
     check!(MODE.waiter_count() == 0, "waits left registered");
-    let memory = memory::finish(1);
+    let memory = memory::finish();
     report!(
         "PASS bare block_on: {} rounds x 5 waits, every transient seen; {} driver steps ran inside a wait's poll; \
          MODE version {} ({} B static, Observable<Conn> {} B); {}",

@@ -1,6 +1,6 @@
 //! The embassy-executor example for a heap-less board: the crate's main job
 //! (the `connection` example of the crate, on a microcontroller), with
-//! stateword's heap-free notify list and **no global allocator**.
+//! **no global allocator**: the wait futures hold their list nodes.
 //!
 //! A "link" interrupt (SysTick stands in for it) moves a connection through
 //! `Disconnected → Connecting → Connected { peer }`, and later
@@ -12,7 +12,7 @@
 //! targets: 3 bits of variant, 8 of payload, and a flag, so 20 version bits.
 //!
 //! Dependencies (see `Cargo.toml`): `stateword` with `default-features =
-//! false` and `features = ["derive", "heap-free", "critical-section"]`, `embassy-executor`,
+//! false` and `features = ["derive", "critical-section"]`, `embassy-executor`,
 //! `cortex-m` (its single-core critical section) and `cortex-m-rt`. No
 //! `embedded-alloc`, no `#[global_allocator]`.
 #![no_std]
@@ -103,7 +103,7 @@ async fn main(spawner: Spawner) {
         CONN.version(),
         core::mem::size_of_val(&CONN),
         Conn::BITS,
-        memory::finish(3)
+        memory::finish()
     );
     platform::exit(true);
 }

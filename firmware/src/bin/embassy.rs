@@ -189,7 +189,7 @@ async fn main(spawner: Spawner) {
         ROUND.waiter_count()
     );
     // MODE, ROUND and FINISHED are waited on.
-    let memory = memory::finish(3);
+    let memory = memory::finish();
     report!(
         "PASS embassy: {} rounds x {} tasks, every transient seen; {} ticks, {} steps preempted a poll; \
          MODE version {}; {}",

@@ -2,8 +2,8 @@
 //! handler, once with stateword (`cargo build --release --bin size-probe`)
 //! and once with a hand-rolled single-waiter flag instead
 //! (`--features size-baseline`). The difference is what stateword costs in
-//! flash and RAM: the crate and its notify list (heap-free by default; with
-//! `--features heap`, event-listener, the allocator and its heap).
+//! flash and RAM: the crate and its notify list (with `--features heap`,
+//! also the allocator and its heap).
 #![no_std]
 #![no_main]
 
