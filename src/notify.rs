@@ -71,11 +71,13 @@ impl Entry {
     /// happens-before edge from the notifier's last one.
     #[inline(always)]
     fn reclaim(&self) {
-        // SAFETY: the caller saw `NOTIFIED` with an Acquire load: the
-        // notifier's accesses, which end with its Release store of it,
-        // happened before, and nobody else touches an unlinked node.
-        self.node
-            .with_mut(|node| debug_assert!(unsafe { (*node).waker.is_none() }));
+        self.node.with_mut(|node| {
+            // SAFETY: the caller saw `NOTIFIED` with an Acquire load: the
+            // notifier's accesses, which end with its Release store of it,
+            // happened before, and nobody else touches an unlinked node.
+            let waker = unsafe { &(*node).waker };
+            debug_assert!(waker.is_none(), "the notifier takes the waker");
+        });
         self.state.store(IDLE, Ordering::Relaxed);
     }
 }
