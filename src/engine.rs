@@ -26,7 +26,7 @@ pub(crate) trait Check<'a> {
 
     /// Looks for what the wait waits for: once before the engine registers
     /// (any ordering will do), then after, when every load of the state
-    /// word, the ledger or the ring is SeqCst (W2 and W4 in `waiters.rs`).
+    /// word, the ledger or the ring is SeqCst (W3 in `waiters.rs`).
     fn check(&mut self) -> Option<Self::Output>;
 }
 
@@ -95,8 +95,9 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
                 return Some(found);
             }
             if !this.listener.is_listening() {
+                // W1 and W2, then W3 is the next look.
                 let waiters = this.check.waiters();
-                waiters.listen_and_arm(this.listener.as_mut(), waker);
+                waiters.listen_and_arm(this.listener.as_mut(), waker, this.registered);
                 fresh = true;
             } else if !park(this.listener.as_mut(), core::mem::take(&mut fresh)) {
                 return None;
@@ -106,25 +107,12 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
 }
 
 impl<'a, C: Check<'a>> EngineProj<'_, 'a, C> {
-    /// Looks, registering after a first look that found nothing (W1, then
-    /// W2 at once); finishes the wait when found.
+    /// Looks; finishes the wait when found.
     fn look(&mut self) -> Option<C::Output> {
-        loop {
-            if let Some(found) = self.check.check() {
-                self.finish();
-                return Some(found);
-            }
-            if self.registered.is_some() {
-                return None;
-            }
-            *self.registered = Some(self.check.waiters().register());
-        }
-    }
-
-    /// Unregisters and stops listening: the wait is over.
-    fn finish(&mut self) {
+        let found = self.check.check()?;
         *self.registered = None;
         self.listener.as_mut().stop();
+        Some(found)
     }
 }
 

@@ -24,7 +24,7 @@
 //! for its notification, it does not spin.
 //!
 //! All accesses are SeqCst: a reader that registers after a setter's fast
-//! path skipped the notify must see that setter's slot writes (S1 and W4 in
+//! path skipped the notify must see that setter's slot writes (S1 and W3 in
 //! `waiters.rs`).
 
 use core::fmt;

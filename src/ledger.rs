@@ -181,7 +181,7 @@ pub const fn finite_product(fields: &[(usize, bool)]) -> usize {
 /// space old "later" and leave it forever, so a stale slot is overwritten.
 ///
 /// SeqCst on success: S3 in `waiters.rs`, so a waiter that arms after this
-/// setter's S4 sees it in its look (W4). It is also a release: a waiter
+/// setter's S4 sees it in its look (W3). It is also a release: a waiter
 /// that sees this entry then loads the word and gets a version at least
 /// the entry's (the setter's CAS on the word comes first), so the entry falls
 /// inside its window at once. The bound on "later" is a `StateWord::guess`:

@@ -213,6 +213,10 @@ impl NotifyList {
                     waker.wake();
                 }
             }
+            // Every slot is `None` now: forgetting the array leaks nothing
+            // and skips a drop loop over all of it. (A panicking waker
+            // unwinds past this, and the array drops as usual.)
+            core::mem::forget(batch);
             if !more {
                 return;
             }

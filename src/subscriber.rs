@@ -441,7 +441,7 @@ impl<S: State, const HISTORY: usize, W: BorrowMut<Word>> Cursor<'_, S, HISTORY, 
 }
 
 /// What `changed` and `changes` look for: the observable moved past the
-/// cursor. Every look loads the word in order (W2, W4 in `waiters.rs`).
+/// cursor. Every look loads the word in order (W3 in `waiters.rs`).
 pub(crate) struct ChangeCheck<'s, S: State, const HISTORY: usize, W = &'s mut Word>(
     Cursor<'s, S, HISTORY, W>,
 );

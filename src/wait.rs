@@ -7,18 +7,18 @@
 //! 1. **First look**: remember the version `v0`, where the wait begins; for
 //!    level waits, if the current value matches, done, without registering
 //!    anything.
-//! 2. **After registering** (W2 in `waiters.rs`): evaluate the predicate on
-//!    the one value of every ledger variant that has one into a bit mask
-//!    (variants that carry data are always in it), then look as in 3. A
-//!    setter that saw the registration records its entry and notifies; one
-//!    whose transition raced the first poll and saw none left it in the word
-//!    (the argument in `waiters.rs`). So a setter that waits for
-//!    `waiter_count() > 0` and then sets is always seen.
-//! 3. **Each look after that** (W4): with a history ring, the transitions
-//!    after `v0` are scanned in order and the first match wins. Without one
-//!    (or once the ring has overwritten what we needed), a masked variant
-//!    whose ledger slot lies in `(v0, current]` was entered after we
-//!    began, even if the state has moved on, and the slot holds the value
+//! 2. **After listening and registering** (W3 in `waiters.rs`): evaluate
+//!    the predicate on the one value of every ledger variant that has one
+//!    into a bit mask (variants that carry data are always in it), then
+//!    look as in 3. A setter that saw the registration records its entry
+//!    and notifies; one whose transition raced the first poll and saw none
+//!    left it in the word (the argument in `waiters.rs`). So a setter that
+//!    waits for `waiter_count() > 0` and then sets is always seen.
+//! 3. **Each look after that** (W3 again): with a history ring, the
+//!    transitions after `v0` are scanned in order and the first match wins.
+//!    Without one (or once the ring has overwritten what we needed), a
+//!    masked variant whose ledger slot lies in `(v0, current]` was entered
+//!    after we began, even if the state has moved on, and the slot holds the value
 //!    entered (for a variant with data, the latest entry, which must match
 //!    too); for integers the current value is all there is.
 //!
@@ -177,7 +177,7 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         (self.mode == Mode::Level && self.predicate.matches(now)).then_some(now)
     }
 
-    /// W2: the first look after registering, with the ledger variants that
+    /// W3: the first look after registering, with the ledger variants that
     /// may match: those whose one value matches, and every variant that
     /// carries data (its entries are matched when found).
     fn register(&mut self) -> Option<S> {
@@ -228,15 +228,15 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         // Still at `v0`: nothing was entered since the first look, which saw
         // this very value (one version, one value) and did not match it. A
         // transition after this SeqCst load comes after it in the total
-        // order, so its setter sees our registration (S2 after W1) and our
-        // `ARMED` (S4 after W3): it records its entry and notifies. So the
+        // order, so its setter sees our registration and our `ARMED` (S2 and
+        // S4 after W2): it records its entry and notifies. So the
         // ledger has nothing to find, and the predicate nothing new to say.
         if Layout::<S>::version(observable.word.read_in_order()) == v0 {
             return None;
         }
         // The earliest masked variant entered since `v0`. Each slot is loaded
         // *before* the word, so a slot written by a transition is never newer
-        // than the version we compare it with. SeqCst: W4 in `waiters.rs`.
+        // than the version we compare it with. SeqCst: W3 in `waiters.rs`.
         let mut earliest: Option<(Word, S)> = None;
         let mut rest = self.mask;
         while rest != 0 {

@@ -15,14 +15,14 @@
 //!
 //! A waiter, once its first look (which saw version `v0`) found nothing:
 //!
-//! * **W1** [`register`](Waiters::register): count itself (SeqCst RMW);
-//! * **W2** look again with SeqCst loads (`StateWord::read_in_order`, the
-//!   ledger, the ring) for entries after `v0`;
-//! * **W3** [`listen_and_arm`](Waiters::listen_and_arm): listen on the
-//!   notify list, *then* set `ARMED` (SeqCst RMW);
-//! * **W4** look again with SeqCst loads (the ledger, the ring, the word);
-//!   park if it found nothing. Woken, it looks again; if that finds nothing
-//!   its listener is spent, so it goes back to W3.
+//! * **W1** [`listen_and_arm`](Waiters::listen_and_arm): listen on the
+//!   notify list (the node is linked under the list's lock), *then*
+//! * **W2** count itself and set `ARMED`, in one SeqCst RMW (a waiter that
+//!   is counted already, woken and listening again, only sets `ARMED`);
+//! * **W3** look again with SeqCst loads (`StateWord::read_in_order`, the
+//!   ledger, the ring) for entries after `v0`; park if it found nothing.
+//!   Woken, it looks again; if that finds nothing its listener is spent,
+//!   so it goes back to W1.
 //!
 //! A setter, after its transition:
 //!
@@ -36,15 +36,15 @@
 //!
 //! All the accesses above are SeqCst, so they sit in one total order.
 //!
-//! * **Registration.** If S2 reads 0, W1 of every waiter it missed comes
-//!   later, so that waiter's W2 sees S1 in the word: nothing needs waking,
-//!   and only a transition that raced the waiter's first poll goes
-//!   unrecorded. A setter whose S2 comes after W1 (one that saw
+//! * **Registration.** If S2 comes before a waiter's W2 (it read 0, say),
+//!   that waiter's W3 comes after S1 and sees it in the word: nothing needs
+//!   waking, and only a transition that raced the waiter's first poll goes
+//!   unrecorded. A setter whose S2 comes after W2 (one that saw
 //!   `waiter_count() > 0` before it set, say) records its entry, at a
 //!   version after `v0`.
-//! * **Arming.** If S4 finds `ARMED` clear, either S4 comes before the W3 of
-//!   a listening waiter, so S1 and S3 come before its W4 and W4 sees the
-//!   transition; or another setter cleared `ARMED` after that W3, and that
+//! * **Arming.** If S4 finds `ARMED` clear, either S4 comes before the W2 of
+//!   a listening waiter, so S1 and S3 come before its W3 and W3 sees the
+//!   transition; or another setter cleared `ARMED` after that W2, and that
 //!   setter notified everyone listening, this waiter included, because it
 //!   listened *before* arming (the notify-list seam: a notify that begins
 //!   after `listen` is seen). The woken waiter looks again, and re-arms
@@ -55,6 +55,11 @@
 //! Arming *before* listening breaks the second case: a notify between the
 //! two is missed, and the setter that cleared `ARMED` leaves the next one to
 //! skip. `tests/loom.rs` has the model that catches that order.
+//!
+//! Counting and arming in one RMW, after listening, costs a waiter one
+//! locked instruction and one look fewer than counting first and looking
+//! in between: the look in between only found transitions that raced the
+//! first poll, and W3 finds those too.
 //!
 //! What this buys: with no waiter, `set` is its CAS and one load; once every
 //! waiter is woken, setters skip the notify list (and its lock) until one
@@ -92,21 +97,31 @@ impl Waiters {
         self.word.load(Ordering::Relaxed) & !ARMED
     }
 
-    /// W1: counts one waiter until the guard is dropped. The caller's next
-    /// look at the state word must be `read_in_order`.
+    /// W1 and W2: listens, then counts this waiter into `registered` (once:
+    /// the guard unregisters when dropped) and arms, in one RMW. The caller
+    /// looks again, with SeqCst loads, before it parks.
     #[inline]
-    pub(crate) fn register(&self) -> Registered<'_> {
-        self.word.fetch_add(1, Ordering::SeqCst);
-        seqcst_order_point();
-        Registered(self)
-    }
-
-    /// W3: listens, then arms, in that order (module docs). The caller looks
-    /// again, with SeqCst loads, before it parks.
-    #[inline]
-    pub(crate) fn listen_and_arm<'a>(&'a self, listener: Pin<&mut Listener<'a>>, waker: &Waker) {
+    pub(crate) fn listen_and_arm<'a>(
+        &'a self,
+        listener: Pin<&mut Listener<'a>>,
+        waker: &Waker,
+        registered: &mut Option<Registered<'a>>,
+    ) {
         listener.listen(&self.list, waker);
-        self.word.fetch_or(ARMED, Ordering::SeqCst);
+        if registered.is_some() {
+            self.word.fetch_or(ARMED, Ordering::SeqCst);
+        } else {
+            let mut word = self.word.load(Ordering::Relaxed);
+            while let Err(actual) = self.word.compare_exchange_weak(
+                word,
+                (word + 1) | ARMED,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                word = actual;
+            }
+            *registered = Some(Registered(self));
+        }
         seqcst_order_point();
     }
 

@@ -270,7 +270,7 @@ impl<S: State> StateWord<S> {
     }
 
     /// A read in the single total order of SeqCst operations: a registered
-    /// waiter's look (W2, W4 in `waiters.rs`), and the ring's accesses.
+    /// waiter's look (W3 in `waiters.rs`), and the ring's accesses.
     #[inline]
     pub(crate) fn read_in_order(&self) -> Word {
         self.encoded(self.atomic.load(Ordering::SeqCst))
