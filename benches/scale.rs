@@ -16,6 +16,7 @@
 //!
 //! Writes `target/stateword-bench/scale.json` (the report tool reads it) and
 //! prints a table. `cargo bench --bench scale`; `-- 100000` runs one N.
+#![allow(clippy::incompatible_msrv)] // benches are not built at the MSRV
 
 mod common;
 
