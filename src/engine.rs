@@ -8,21 +8,26 @@
 //! listener, there is nothing to hand on).
 
 use core::fmt;
+use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
-use crate::notify::Listener;
-use crate::waiters::{Registered, Waiters};
+use crate::notify::{Listener, NotifyList};
+use crate::waiters::Waiters;
 
-/// What one wait looks for.
-pub(crate) trait Check<'a> {
-    /// What the wait returns.
-    type Output;
-
+/// The observable a wait is on: apart from [`Check`], so that dropping an
+/// engine asks nothing of the predicate's type.
+pub(crate) trait OnObservable<'a> {
     /// The waiters of the observable this wait is on.
     fn waiters(&self) -> &'a Waiters;
+}
+
+/// What one wait looks for.
+pub(crate) trait Check<'a>: OnObservable<'a> {
+    /// What the wait returns.
+    type Output;
 
     /// Looks for what the wait waits for: once before the engine registers
     /// (any ordering will do), then after, when every load of the state
@@ -31,23 +36,33 @@ pub(crate) trait Check<'a> {
 }
 
 pin_project! {
-    /// A [`Check`], its registration and its listener. `!Unpin`: the
-    /// notify list links the listener's node, inside it.
+    /// A [`Check`] and its listener. The wait is registered (counted in
+    /// [`Waiters`]) from its first listen until it finishes: the listener's
+    /// [`has_listened`](Listener::has_listened) says so, which keeps the
+    /// future a word smaller than a guard would. `!Unpin`: the notify list
+    /// links the listener's node, inside it.
     #[project = EngineProj]
-    pub(crate) struct Engine<'a, C> {
+    pub(crate) struct Engine<'a, C: OnObservable<'a>> {
         check: C,
-        registered: Option<Registered<'a>>,
         #[pin]
-        listener: Listener<'a>,
+        listener: Listener,
+        _waiters: PhantomData<&'a Waiters>,
+    }
+
+    impl<'a, C: OnObservable<'a>> PinnedDrop for Engine<'a, C> {
+        /// The cancel path: unregisters and unlinks, wherever the wait was.
+        fn drop(this: Pin<&mut Self>) {
+            this.project().finish();
+        }
     }
 }
 
-impl<C> Engine<'_, C> {
+impl<'a, C: OnObservable<'a>> Engine<'a, C> {
     pub(crate) fn new(check: C) -> Self {
         Engine {
             check,
-            registered: None,
             listener: Listener::new(),
+            _waiters: PhantomData,
         }
     }
 }
@@ -57,10 +72,10 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
     /// (streams do).
     pub(crate) fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<C::Output> {
         let waker = cx.waker();
-        self.drive(waker, |listener, fresh| {
+        self.drive(waker, |listener, list, fresh| {
             // Fresh: linked with this very waker a moment ago, so pending
             // without asking the list again.
-            !fresh && listener.poll_notified(waker).is_ready()
+            !fresh && listener.poll_notified(list, waker).is_ready()
         })
         .map_or(Poll::Pending, Poll::Ready)
     }
@@ -74,21 +89,23 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
     ) -> Option<C::Output> {
         let waker = crate::notify::thread_waker();
         self.as_mut()
-            .drive(&waker, |listener, _| listener.wait_blocking(deadline))
+            .drive(&waker, |listener, _, _| listener.wait_blocking(deadline))
             // Timed out: one last look, for a transition that raced with
             // the deadline.
             .or_else(|| self.project().look())
     }
 
-    /// Looks until found, or until `park` (on a listening listener, `true`
-    /// if it listened with `waker` since the last look) returns `false`
-    /// rather than `true` for "notified": pending, or timed out.
+    /// Looks until found, or until `park` (on a listening listener, with
+    /// the list, and `true` if it listened with `waker` since the last
+    /// look) returns `false` rather than `true` for "notified": pending, or
+    /// timed out.
     fn drive(
         self: Pin<&mut Self>,
         waker: &Waker,
-        mut park: impl FnMut(Pin<&mut Listener<'a>>, bool) -> bool,
+        mut park: impl FnMut(Pin<&mut Listener>, &'a NotifyList, bool) -> bool,
     ) -> Option<C::Output> {
         let mut this = self.project();
+        let waiters = this.check.waiters();
         let mut fresh = false;
         loop {
             if let Some(found) = this.look() {
@@ -96,10 +113,17 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
             }
             if !this.listener.is_listening() {
                 // W1 and W2, then W3 is the next look.
-                let waiters = this.check.waiters();
-                waiters.listen_and_arm(this.listener.as_mut(), waker, this.registered);
+                // SAFETY: every call on this listener passes this
+                // observable's list (`waiters` of the one check), and
+                // `finish`, which the drop of this pinned engine runs, stops
+                // it before it drops.
+                unsafe { waiters.listen_and_arm(this.listener.as_mut(), waker) };
                 fresh = true;
-            } else if !park(this.listener.as_mut(), core::mem::take(&mut fresh)) {
+            } else if !park(
+                this.listener.as_mut(),
+                waiters.list(),
+                core::mem::take(&mut fresh),
+            ) {
                 return None;
             }
         }
@@ -110,16 +134,28 @@ impl<'a, C: Check<'a>> EngineProj<'_, 'a, C> {
     /// Looks; finishes the wait when found.
     fn look(&mut self) -> Option<C::Output> {
         let found = self.check.check()?;
-        *self.registered = None;
-        self.listener.as_mut().stop();
+        self.finish();
         Some(found)
     }
 }
 
-impl<C> fmt::Debug for Engine<'_, C> {
+impl<'a, C: OnObservable<'a>> EngineProj<'_, 'a, C> {
+    /// Unregisters and stops listening, if the wait had registered: the
+    /// wait is over (completed, or dropped).
+    fn finish(&mut self) {
+        if self.listener.has_listened() {
+            let waiters = self.check.waiters();
+            self.listener.as_mut().stop(waiters.list());
+            self.listener.as_mut().reset();
+            waiters.unregister();
+        }
+    }
+}
+
+impl<'a, C: OnObservable<'a>> fmt::Debug for Engine<'a, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
-            .field("registered", &self.registered.is_some())
+            .field("registered", &self.listener.has_listened())
             .field("listening", &self.listener.is_listening())
             .finish()
     }

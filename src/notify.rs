@@ -15,9 +15,10 @@
 //!
 //! | `Listener::state` | the node | who may touch the node |
 //! |---|---|---|
-//! | `IDLE` | in no list | its owner, the wait future |
+//! | `FRESH` | in no list, never listened since new or reset | its owner, the wait future |
 //! | `LINKED` | in the list, with a waker | whoever holds the list's lock, the owner included |
 //! | `NOTIFIED` | out of the list, its waker taken | its owner, once an Acquire load saw `NOTIFIED` |
+//! | `SPENT` | in no list again (told it was notified, or stopped) | its owner |
 //!
 //! The notifier's Release store of `NOTIFIED` is its last access to a node:
 //! after it the owner may complete and free the future without the lock.
@@ -43,12 +44,16 @@ use pin_project_lite::pin_project;
 
 use crate::sync::{loom_const_fn, AtomicU8, Ordering, UnsafeCell};
 
-/// The node is in no list: its owner's alone.
-const IDLE: u8 = 0;
-/// The node is in the list: touched only under the list's lock.
+/// In no list, and has not listened since it was new or reset: its owner's
+/// alone. The engine reads "listened" as "this wait is registered".
+const FRESH: u8 = 0;
+/// In the list: the node is touched only under the list's lock.
 const LINKED: u8 = 1;
 /// `notify_all` took the node out and its waker: its owner's again.
 const NOTIFIED: u8 = 2;
+/// In no list again after listening (notified and told so, or stopped):
+/// its owner's.
+const SPENT: u8 = 3;
 
 /// Wakers taken per round of the lock in `notify_all`: the lock is
 /// released to wake them, so a fan-out to many waiters does not hold it
@@ -78,7 +83,19 @@ impl Entry {
             let waker = unsafe { &(*node).waker };
             debug_assert!(waker.is_none(), "the notifier takes the waker");
         });
-        self.state.store(IDLE, Ordering::Relaxed);
+        self.state.store(SPENT, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Entry {
+    /// The list would point at freed memory: `listen`'s contract rules it
+    /// out, and debug builds check it.
+    fn drop(&mut self) {
+        debug_assert_ne!(
+            self.state.load(Ordering::Relaxed),
+            LINKED,
+            "stateword: a listener dropped while linked"
+        );
     }
 }
 
@@ -226,36 +243,29 @@ impl NotifyList {
 
 pin_project! {
     /// One waiter's place in a [`NotifyList`], pinned inside its wait
-    /// future.
-    pub(crate) struct Listener<'a> {
-        list: Option<&'a NotifyList>,
+    /// future. It does not hold the list: the wait that owns it does, and
+    /// passes it in (that keeps a wait future a word smaller).
+    pub(crate) struct Listener {
         // The list points into it: it must not move while linked.
         #[pin]
         entry: Entry,
     }
-
-    impl PinnedDrop for Listener<'_> {
-        fn drop(this: Pin<&mut Self>) {
-            this.stop();
-        }
-    }
 }
 
 // SAFETY: the entry's node is touched only by its owner through `&mut`
-// (while `IDLE` or after it saw `NOTIFIED`), or under the list's lock (while
-// `LINKED`); its state is an atomic; the waker inside is `Send + Sync`. So a
-// listener may move to, and be shared with, another thread: through `&self`
-// only `is_listening`, an atomic load, is reachable.
-unsafe impl Send for Listener<'_> {}
+// (while not `LINKED`), or under the list's lock (while `LINKED`); its
+// state is an atomic; the waker inside is `Send + Sync`. So a listener may
+// move to, and be shared with, another thread: through `&self` only
+// `is_listening` and `has_listened`, atomic loads, are reachable.
+unsafe impl Send for Listener {}
 // SAFETY: as for `Send`.
-unsafe impl Sync for Listener<'_> {}
+unsafe impl Sync for Listener {}
 
-impl<'a> Listener<'a> {
-    pub(crate) fn new() -> Listener<'a> {
+impl Listener {
+    pub(crate) fn new() -> Listener {
         Listener {
-            list: None,
             entry: Entry {
-                state: AtomicU8::new(IDLE),
+                state: AtomicU8::new(FRESH),
                 node: UnsafeCell::new(Node {
                     waker: None,
                     prev: None,
@@ -266,26 +276,39 @@ impl<'a> Listener<'a> {
         }
     }
 
-    /// Linked, or notified and not yet told so by `poll_notified`.
+    /// Linked, or notified and not yet told so.
+    #[inline]
     pub(crate) fn is_listening(&self) -> bool {
-        self.entry.state.load(Ordering::Relaxed) != IDLE
+        matches!(self.entry.state.load(Ordering::Relaxed), LINKED | NOTIFIED)
+    }
+
+    /// Listened since it was new or last [`reset`](Self::reset).
+    #[inline]
+    pub(crate) fn has_listened(&self) -> bool {
+        self.entry.state.load(Ordering::Relaxed) != FRESH
     }
 
     /// Links this listener into `list`, to wake `waker`: every `notify_all`
     /// that begins after this returns wakes it. Only while not listening.
-    pub(crate) fn listen(self: Pin<&mut Self>, list: &'a NotifyList, waker: &Waker) {
-        let this = self.project();
-        let entry: &Entry = this.entry.into_ref().get_ref();
-        debug_assert_eq!(entry.state.load(Ordering::Relaxed), IDLE);
-        *this.list = Some(list);
+    ///
+    /// # Safety
+    ///
+    /// Until the caller has called [`stop`](Self::stop) with this same
+    /// `list`, it passes `list` to every call that takes one, and does not
+    /// drop the listener (the list points into it).
+    pub(crate) unsafe fn listen(self: Pin<&mut Self>, list: &NotifyList, waker: &Waker) {
+        let entry = self.entry();
+        debug_assert!(!matches!(
+            entry.state.load(Ordering::Relaxed),
+            LINKED | NOTIFIED
+        ));
         // Cloned before the lock, and dropped after it: a waker's code never
         // runs under the lock.
         let mut waker = Some(waker.clone());
         list.links.with_lock(|links| {
-            // SAFETY: the entry is `IDLE` (only a listener that is not
-            // listening listens), so its node is ours; under the lock it
-            // becomes the list's. It is pinned (`self` is), and unlinked
-            // before it moves or drops (`stop`, from `PinnedDrop`).
+            // SAFETY: the entry is not listening, so its node is ours; under
+            // the lock it becomes the list's. It is pinned (`self` is), and
+            // the caller unlinks it (`stop`) before it drops.
             unsafe {
                 entry
                     .node
@@ -297,10 +320,14 @@ impl<'a> Listener<'a> {
     }
 
     /// `Ready` once notified (or when not listening): the listener then
-    /// stops listening. Pending while linked, with `waker` to wake.
-    pub(crate) fn poll_notified(self: Pin<&mut Self>, waker: &Waker) -> Poll<()> {
-        let this = self.project();
-        let entry: &Entry = this.entry.into_ref().get_ref();
+    /// stops listening. Pending while linked in `list`, with `waker` to
+    /// wake.
+    pub(crate) fn poll_notified(
+        self: Pin<&mut Self>,
+        list: &NotifyList,
+        waker: &Waker,
+    ) -> Poll<()> {
+        let entry = self.entry();
         match entry.state.load(Ordering::Acquire) {
             LINKED => {}
             // The notifier is done with the node (its Release store, read by
@@ -311,7 +338,6 @@ impl<'a> Listener<'a> {
             }
             _ => return Poll::Ready(()),
         }
-        let list = this.list.expect("a linked listener has its list");
         let mut stale = None;
         let notified = list.links.with_lock(|_| {
             if entry.state.load(Ordering::Relaxed) == NOTIFIED {
@@ -334,31 +360,42 @@ impl<'a> Listener<'a> {
         }
     }
 
-    /// Stops listening: unlinks the node if it is still linked.
-    pub(crate) fn stop(self: Pin<&mut Self>) {
-        let this = self.project();
-        let entry: &Entry = this.entry.into_ref().get_ref();
+    /// Stops listening: unlinks the node from `list` if it is still linked.
+    #[inline]
+    pub(crate) fn stop(self: Pin<&mut Self>, list: &NotifyList) {
+        let entry = self.entry();
         match entry.state.load(Ordering::Acquire) {
             LINKED => {}
             // As in `poll_notified`: the node is ours.
             NOTIFIED => return entry.reclaim(),
             _ => return,
         }
-        let list = this.list.expect("a linked listener has its list");
         let waker = list.links.with_lock(|links| {
             // A notifier may have taken it out since our load; the lock
             // orders its accesses before ours.
             if entry.state.load(Ordering::Relaxed) != LINKED {
                 return None;
             }
-            // SAFETY: `LINKED` in `list`, and we hold its lock.
+            // SAFETY: `LINKED` in `list` (the caller's contract from
+            // `listen`), and we hold its lock.
             unsafe {
                 links.unlink(NonNull::from(entry));
                 entry.node.with_mut(|node| (*node).waker.take())
             }
         });
-        entry.state.store(IDLE, Ordering::Relaxed);
+        entry.state.store(SPENT, Ordering::Relaxed);
         drop(waker);
+    }
+
+    /// Forgets that it listened, after [`stop`](Self::stop).
+    #[inline]
+    pub(crate) fn reset(self: Pin<&mut Self>) {
+        let entry = self.entry();
+        debug_assert!(!matches!(
+            entry.state.load(Ordering::Relaxed),
+            LINKED | NOTIFIED
+        ));
+        entry.state.store(FRESH, Ordering::Relaxed);
     }
 
     /// Blocks the thread until notified: `false` if `deadline` passed first.
@@ -369,7 +406,7 @@ impl<'a> Listener<'a> {
         self: Pin<&mut Self>,
         deadline: Option<std::time::Instant>,
     ) -> bool {
-        let entry: &Entry = self.project().entry.into_ref().get_ref();
+        let entry = self.entry();
         loop {
             match entry.state.load(Ordering::Acquire) {
                 LINKED => {}
@@ -391,6 +428,13 @@ impl<'a> Listener<'a> {
                 }
             }
         }
+    }
+
+    /// The entry, shared: the list's pointers alias it, so no `&mut` to it
+    /// is ever made.
+    #[inline]
+    fn entry(self: Pin<&mut Self>) -> &Entry {
+        self.project().entry.into_ref().get_ref()
     }
 }
 

@@ -4,7 +4,7 @@ use core::borrow::BorrowMut;
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::engine::{engine_newtype, Check, Engine};
+use crate::engine::{engine_newtype, Check, Engine, OnObservable};
 use crate::history::{self, Lagged, Read, Transition};
 use crate::observable::Observable;
 use crate::state::State;
@@ -446,14 +446,16 @@ pub(crate) struct ChangeCheck<'s, S: State, const HISTORY: usize, W = &'s mut Wo
     Cursor<'s, S, HISTORY, W>,
 );
 
+impl<'s, S: State, const HISTORY: usize, W> OnObservable<'s> for ChangeCheck<'s, S, HISTORY, W> {
+    fn waiters(&self) -> &'s Waiters {
+        &self.0.observable.waiters
+    }
+}
+
 impl<'s, S: State, const HISTORY: usize, W: BorrowMut<Word>> Check<'s>
     for ChangeCheck<'s, S, HISTORY, W>
 {
     type Output = S;
-
-    fn waiters(&self) -> &'s Waiters {
-        &self.0.observable.waiters
-    }
 
     fn check(&mut self) -> Option<S> {
         let word = self.0.observable.word.read_in_order();
@@ -473,14 +475,18 @@ pub(crate) struct TransitionCheck<'s, S: State, const HISTORY: usize, W = &'s mu
     Cursor<'s, S, HISTORY, W>,
 );
 
+impl<'s, S: State, const HISTORY: usize, W> OnObservable<'s>
+    for TransitionCheck<'s, S, HISTORY, W>
+{
+    fn waiters(&self) -> &'s Waiters {
+        &self.0.observable.waiters
+    }
+}
+
 impl<'s, S: State, const HISTORY: usize, W: BorrowMut<Word>> Check<'s>
     for TransitionCheck<'s, S, HISTORY, W>
 {
     type Output = Result<Transition<S>, Lagged>;
-
-    fn waiters(&self) -> &'s Waiters {
-        &self.0.observable.waiters
-    }
 
     fn check(&mut self) -> Option<Self::Output> {
         let current = Layout::<S>::version(self.0.observable.word.read_in_order());

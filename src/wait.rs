@@ -26,7 +26,7 @@
 //! (`crate::notify`). Pin them (`core::pin::pin!`)
 //! to poll one by reference, as with tokio's `Notified`.
 
-use crate::engine::{engine_newtype, Check, Engine};
+use crate::engine::{engine_newtype, Check, Engine, OnObservable};
 use crate::history::{self, Read};
 use crate::ledger::{entered_since, Ledger};
 use crate::observable::Observable;
@@ -139,14 +139,16 @@ impl<'a, S: State, P, const HISTORY: usize> StateCheck<'a, S, P, HISTORY> {
     }
 }
 
+impl<'a, S: State, P, const HISTORY: usize> OnObservable<'a> for StateCheck<'a, S, P, HISTORY> {
+    fn waiters(&self) -> &'a Waiters {
+        &self.observable.waiters
+    }
+}
+
 impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
     for StateCheck<'a, S, P, HISTORY>
 {
     type Output = S;
-
-    fn waiters(&self) -> &'a Waiters {
-        &self.observable.waiters
-    }
 
     #[inline]
     fn check(&mut self) -> Option<S> {

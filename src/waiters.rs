@@ -97,18 +97,20 @@ impl Waiters {
         self.word.load(Ordering::Relaxed) & !ARMED
     }
 
-    /// W1 and W2: listens, then counts this waiter into `registered` (once:
-    /// the guard unregisters when dropped) and arms, in one RMW. The caller
-    /// looks again, with SeqCst loads, before it parks.
+    /// W1 and W2: listens, then counts this waiter (on its first listen in
+    /// this wait: [`Listener::has_listened`] is "registered" from then on,
+    /// until [`unregister`](Self::unregister)) and arms, in one RMW. The
+    /// caller looks again, with SeqCst loads, before it parks.
+    ///
+    /// # Safety
+    ///
+    /// [`Listener::listen`]'s, with this observable's list: `list()`.
     #[inline]
-    pub(crate) fn listen_and_arm<'a>(
-        &'a self,
-        listener: Pin<&mut Listener<'a>>,
-        waker: &Waker,
-        registered: &mut Option<Registered<'a>>,
-    ) {
-        listener.listen(&self.list, waker);
-        if registered.is_some() {
+    pub(crate) unsafe fn listen_and_arm(&self, listener: Pin<&mut Listener>, waker: &Waker) {
+        let registered = listener.has_listened();
+        // SAFETY: the caller's contract.
+        unsafe { listener.listen(&self.list, waker) };
+        if registered {
             self.word.fetch_or(ARMED, Ordering::SeqCst);
         } else {
             let mut word = self.word.load(Ordering::Relaxed);
@@ -120,9 +122,23 @@ impl Waiters {
             ) {
                 word = actual;
             }
-            *registered = Some(Registered(self));
         }
         seqcst_order_point();
+    }
+
+    /// Forgets one waiter counted by `listen_and_arm`: its wait completed,
+    /// or was dropped. Relaxed: the count only lets setters skip work, and a
+    /// late decrement costs a setter one needless ledger write or notify,
+    /// never a missed one.
+    #[inline]
+    pub(crate) fn unregister(&self) {
+        self.word.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// The notify list, for a listener's calls after `listen_and_arm`.
+    #[inline]
+    pub(crate) fn list(&self) -> &NotifyList {
+        &self.list
     }
 
     /// S2 to S4, for a setter right after its transition (S1): `record`
@@ -145,19 +161,5 @@ impl Waiters {
         {
             self.list.notify_all();
         }
-    }
-}
-
-/// One waiter counted in [`Waiters`]; dropping it (the wait completed, or
-/// was dropped) forgets it.
-#[must_use = "dropping the registration unregisters at once"]
-pub(crate) struct Registered<'a>(&'a Waiters);
-
-impl Drop for Registered<'_> {
-    /// Relaxed: the count only lets setters skip work, and a late decrement
-    /// costs a setter one needless ledger write or notify, never a missed one.
-    #[inline]
-    fn drop(&mut self) {
-        self.0.word.fetch_sub(1, Ordering::Relaxed);
     }
 }
