@@ -6,7 +6,7 @@
 // crate graph that links `alloc` at all must have a global allocator.
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]
 extern crate alloc;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 // `#[derive(State)]` names `::stateword`: the crate's own tests use it too.
 #[cfg(all(test, feature = "derive"))]

@@ -480,3 +480,155 @@ pub(crate) fn thread_waker() -> Waker {
 
     Waker::from(std::sync::Arc::new(Unpark(std::thread::current())))
 }
+
+/// The list alone, with and without `std` (the tests bring std along): Miri
+/// runs these under both aliasing models in CI.
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use core::pin::pin;
+    use core::sync::atomic::AtomicUsize;
+    use std::boxed::Box;
+    use std::sync::Arc;
+    use std::task::Wake;
+    use std::vec::Vec;
+
+    /// Counts its wakes.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn counting() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count::default());
+        (count.clone(), Waker::from(count))
+    }
+
+    fn woken(count: &Count) -> usize {
+        count.0.load(Ordering::Relaxed)
+    }
+
+    fn len(list: &NotifyList) -> usize {
+        list.links.with_lock(|links| links.len)
+    }
+
+    #[test]
+    fn notify_all_wakes_every_listener_once_across_batches() {
+        let list = NotifyList::new();
+        let n = 2 * WAKE_BATCH + 3;
+        let wakers: Vec<_> = (0..n).map(|_| counting()).collect();
+        let mut listeners: Vec<Pin<Box<Listener>>> =
+            (0..n).map(|_| Box::pin(Listener::new())).collect();
+        for (listener, (_, waker)) in listeners.iter_mut().zip(&wakers) {
+            // SAFETY: every call passes `list`; each is stopped below.
+            unsafe { listener.as_mut().listen(&list, waker) };
+        }
+        assert_eq!(len(&list), n);
+        list.notify_all();
+        assert_eq!(len(&list), 0);
+        for (listener, (count, waker)) in listeners.iter_mut().zip(&wakers) {
+            assert_eq!(woken(count), 1);
+            assert!(listener.as_mut().poll_notified(&list, waker).is_ready());
+            assert!(!listener.is_listening());
+            assert!(listener.has_listened());
+            listener.as_mut().stop(&list);
+        }
+        // A second notify finds nobody.
+        list.notify_all();
+        assert!(wakers.iter().all(|(count, _)| woken(count) == 1));
+    }
+
+    #[test]
+    fn a_stopped_listener_is_unlinked_and_not_woken() {
+        let list = NotifyList::new();
+        let wakers: Vec<_> = (0..3).map(|_| counting()).collect();
+        let mut listeners: Vec<Pin<Box<Listener>>> =
+            (0..3).map(|_| Box::pin(Listener::new())).collect();
+        for (listener, (_, waker)) in listeners.iter_mut().zip(&wakers) {
+            // SAFETY: every call passes `list`; each is stopped below.
+            unsafe { listener.as_mut().listen(&list, waker) };
+        }
+        listeners[1].as_mut().stop(&list);
+        assert_eq!(len(&list), 2);
+        list.notify_all();
+        let counts: Vec<usize> = wakers.iter().map(|(count, _)| woken(count)).collect();
+        assert_eq!(counts, [1, 0, 1]);
+        for listener in &mut listeners {
+            listener.as_mut().stop(&list);
+        }
+    }
+
+    #[test]
+    fn a_poll_while_linked_swaps_in_the_new_waker() {
+        let list = NotifyList::new();
+        let (first, first_waker) = counting();
+        let (second, second_waker) = counting();
+        let mut listener = pin!(Listener::new());
+        // SAFETY: every call passes `list`; stopped below.
+        unsafe { listener.as_mut().listen(&list, &first_waker) };
+        assert!(listener
+            .as_mut()
+            .poll_notified(&list, &second_waker)
+            .is_pending());
+        list.notify_all();
+        assert_eq!((woken(&first), woken(&second)), (0, 1));
+        assert!(listener
+            .as_mut()
+            .poll_notified(&list, &second_waker)
+            .is_ready());
+        listener.as_mut().stop(&list);
+    }
+
+    /// Wakers run outside the lock: one that listens again on the same list
+    /// neither deadlocks nor keeps `notify_all` going (it takes only the
+    /// listeners linked when it began).
+    #[test]
+    fn a_waker_may_listen_on_the_same_list() {
+        struct Relisten {
+            list: &'static NotifyList,
+            listener: std::sync::Mutex<Option<Pin<Box<Listener>>>>,
+            woken: AtomicUsize,
+        }
+        impl Wake for Relisten {
+            fn wake(self: Arc<Self>) {
+                self.woken.fetch_add(1, Ordering::Relaxed);
+                let waker = Waker::from(self.clone());
+                let mut slot = self.listener.lock().unwrap();
+                let listener = slot.get_or_insert_with(|| Box::pin(Listener::new()));
+                listener.as_mut().stop(self.list);
+                // SAFETY: every call passes `self.list`; stopped below.
+                unsafe { listener.as_mut().listen(self.list, &waker) };
+            }
+        }
+        static LIST: NotifyList = NotifyList::new();
+        let list = &LIST;
+        for listeners in [1, 2, WAKE_BATCH + 1] {
+            let relisten = Arc::new(Relisten {
+                list,
+                listener: std::sync::Mutex::new(None),
+                woken: AtomicUsize::new(0),
+            });
+            let waker = Waker::from(relisten.clone());
+            let mut parked: Vec<Pin<Box<Listener>>> =
+                (0..listeners).map(|_| Box::pin(Listener::new())).collect();
+            for listener in &mut parked {
+                // SAFETY: every call passes `list`; each is stopped below.
+                unsafe { listener.as_mut().listen(list, &waker) };
+            }
+            list.notify_all();
+            assert_eq!(relisten.woken.load(Ordering::Relaxed), listeners);
+            // The waker's own listener is linked again, not yet woken.
+            assert_eq!(len(list), 1);
+            for listener in &mut parked {
+                listener.as_mut().stop(list);
+            }
+            let mut own = relisten.listener.lock().unwrap().take().unwrap();
+            own.as_mut().stop(list);
+            assert_eq!(len(list), 0);
+        }
+    }
+}
