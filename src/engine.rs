@@ -113,10 +113,10 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
             }
             if !this.listener.is_listening() {
                 // W1 and W2, then W3 is the next look.
-                // SAFETY: every call on this listener passes this
-                // observable's list (`waiters` of the one check), and
-                // `finish`, which the drop of this pinned engine runs, stops
-                // it before it drops.
+                // SAFETY: it is not listening (just checked); every call on
+                // this listener passes this observable's list (`waiters` of
+                // the one check); and `finish`, which the drop of this
+                // pinned engine runs, stops it before it drops.
                 unsafe { waiters.listen_and_arm(this.listener.as_mut(), waker) };
                 fresh = true;
             } else if !park(
@@ -146,7 +146,6 @@ impl<'a, C: OnObservable<'a>> EngineProj<'_, 'a, C> {
         if self.listener.has_listened() {
             let waiters = self.check.waiters();
             self.listener.as_mut().stop(waiters.list());
-            self.listener.as_mut().reset();
             waiters.unregister();
         }
     }

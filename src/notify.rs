@@ -1,24 +1,27 @@
 //! The notify list: an intrusive list of the wait futures that listen, and
 //! `notify_all`, which wakes them. Each listener's node (its waker and two
-//! links) lives inside its pinned wait future, so a wait allocates nothing,
-//! on every build; the list is a head, a tail and a length behind a lock.
+//! links) lives inside its pinned wait future, so a wait future allocates
+//! nothing, on every build (a blocking wait allocates one thread waker);
+//! the list is a head, a tail and a length behind a lock.
 //!
 //! The seam the rest of the crate relies on (`waiters.rs`):
 //!
 //! * [`Listener::listen`] links the node, with the waker to wake, under the
 //!   lock. Every `notify_all` that begins after `listen` returns takes that
-//!   lock later, finds the node and wakes it: "a notify that begins after
-//!   `listen` is seen".
+//!   lock later and finds the node, or finds it already taken by a
+//!   `notify_all` that ran in between; either way the waiter is woken after
+//!   it listened: "a notify that begins after `listen` is seen". (One woken
+//!   by an earlier notify looks again and re-arms: `waiters.rs`.)
 //! * [`NotifyList::notify_all`] takes every node that was linked when it
 //!   began out of the list, takes its waker, marks it `NOTIFIED` and wakes
 //!   it (outside the lock, in batches).
 //!
 //! | `Listener::state` | the node | who may touch the node |
 //! |---|---|---|
-//! | `FRESH` | in no list, never listened since new or reset | its owner, the wait future |
+//! | `FRESH` | in no list, not listened since new or stopped | its owner, the wait future |
 //! | `LINKED` | in the list, with a waker | whoever holds the list's lock, the owner included |
 //! | `NOTIFIED` | out of the list, its waker taken | its owner, once an Acquire load saw `NOTIFIED` |
-//! | `SPENT` | in no list again (told it was notified, or stopped) | its owner |
+//! | `SPENT` | in no list again, told it was notified; still "has listened" | its owner |
 //!
 //! The notifier's Release store of `NOTIFIED` is its last access to a node:
 //! after it the owner may complete and free the future without the lock.
@@ -32,7 +35,10 @@
 //! `std`, a spinlock that holds a critical section with `critical-section`
 //! (so `set` from an interrupt handler cannot deadlock with a task), a
 //! spinlock otherwise, and loom's mutex under `--cfg loom`. Wakers run
-//! outside it, so a waker may do anything, polling included.
+//! (and are cloned and dropped) outside it, so a waker may do anything,
+//! polling included. A waker that panics unwinds out of `set`; the other
+//! listeners that `notify_all` had not woken yet may then stay parked until
+//! a later notify, as with any notify list that wakes in a loop.
 
 use core::marker::PhantomPinned;
 use core::pin::Pin;
@@ -44,15 +50,15 @@ use pin_project_lite::pin_project;
 
 use crate::sync::{loom_const_fn, AtomicU8, Ordering, UnsafeCell};
 
-/// In no list, and has not listened since it was new or reset: its owner's
-/// alone. The engine reads "listened" as "this wait is registered".
+/// In no list, and has not listened since it was new or stopped: its
+/// owner's alone. The engine reads "listened" as "this wait is registered".
 const FRESH: u8 = 0;
 /// In the list: the node is touched only under the list's lock.
 const LINKED: u8 = 1;
 /// `notify_all` took the node out and its waker: its owner's again.
 const NOTIFIED: u8 = 2;
-/// In no list again after listening (notified and told so, or stopped):
-/// its owner's.
+/// In no list again after listening, notified and told so: its owner's.
+/// It has listened: the engine's wait is still registered.
 const SPENT: u8 = 3;
 
 /// Wakers taken per round of the lock in `notify_all`: the lock is
@@ -118,7 +124,8 @@ struct Links {
 // SAFETY: `Links` holds pointers to entries that other threads' futures own.
 // It is only reached through the list's `Mutex`, and every entry it points
 // to stays valid while linked: its owner unlinks it under that lock before
-// the entry moves or drops (a pinned `Listener` drops through `stop`). So
+// the entry moves or drops (`listen`'s contract: the engine's pinned drop
+// stops it). So
 // sending the pointers with the lock sends nothing unsynchronised.
 unsafe impl Send for Links {}
 
@@ -196,20 +203,24 @@ impl NotifyList {
     /// Wakes every listener linked before this call began (and perhaps some
     /// linked during it, which only costs them a look).
     pub(crate) fn notify_all(&self) {
-        // At most the entries linked when the first round began: bounded,
-        // however fast woken waiters listen again. Those come after them in
-        // `listen` order, so every entry that was linked then is taken.
         // One listener, the common hand-off: taken without setting up a
         // batch (measured: 50 of 481 instructions of a one-waiter wake).
-        // More: the batched rounds below, after one more lock round trip.
-        let single = self.links.with_lock(|links| match links.head {
+        // None: done. More: the batched rounds below, after one more lock
+        // round trip.
+        let first = self.links.with_lock(|links| match links.head {
+            None => Ok(None),
             // SAFETY: the head is linked in this list.
-            Some(entry) if links.len == 1 => Some(unsafe { Self::take(links, entry) }),
-            _ => None,
+            Some(entry) if links.len == 1 => Ok(Some(unsafe { Self::take(links, entry) })),
+            Some(_) => Err(()),
         });
-        if let Some(waker) = single {
-            return waker.wake();
+        if let Ok(single) = first {
+            return single.into_iter().for_each(Waker::wake);
         }
+        // At most the entries linked when the first batched round began:
+        // bounded, however fast woken waiters listen again. Every entry
+        // linked before this call is among them (it is still linked, and
+        // ahead of any entry linked since, in `listen` order), so it is
+        // taken.
         let mut left = None;
         loop {
             // A constant, not `Default`: an array of `None`s without a call.
@@ -278,8 +289,9 @@ pin_project! {
     }
 }
 
-// SAFETY: the entry's node is touched only by its owner through `&mut`
-// (while not `LINKED`), or under the list's lock (while `LINKED`); its
+// SAFETY: the entry's node is touched only by its owner, through
+// `Pin<&mut Listener>` (while not `LINKED`, and once notified only after an
+// Acquire load saw it), or under the list's lock (while `LINKED`); its
 // state is an atomic; the waker inside is `Send + Sync`. So a listener may
 // move to, and be shared with, another thread: through `&self` only
 // `is_listening` and `has_listened`, atomic loads, are reachable.
@@ -308,20 +320,22 @@ impl Listener {
         matches!(self.entry.state.load(Ordering::Relaxed), LINKED | NOTIFIED)
     }
 
-    /// Listened since it was new or last [`reset`](Self::reset).
+    /// Listened since it was new or last [`stop`](Self::stop)ped.
     #[inline]
     pub(crate) fn has_listened(&self) -> bool {
         self.entry.state.load(Ordering::Relaxed) != FRESH
     }
 
     /// Links this listener into `list`, to wake `waker`: every `notify_all`
-    /// that begins after this returns wakes it. Only while not listening.
+    /// that begins after this returns wakes it.
     ///
     /// # Safety
     ///
-    /// Until the caller has called [`stop`](Self::stop) with this same
-    /// `list`, it passes `list` to every call that takes one, and does not
-    /// drop the listener (the list points into it).
+    /// The listener is not listening (`!is_listening()`: linking it twice
+    /// would corrupt the list). Until the caller has called
+    /// [`stop`](Self::stop) with this same `list`, it passes `list` to every
+    /// call that takes one, and does not drop the listener (the list points
+    /// into it).
     pub(crate) unsafe fn listen(self: Pin<&mut Self>, list: &NotifyList, waker: &Waker) {
         let entry = self.entry();
         debug_assert!(!matches!(
@@ -364,37 +378,56 @@ impl Listener {
             }
             _ => return Poll::Ready(()),
         }
-        let mut stale = None;
-        let notified = list.links.with_lock(|_| {
-            if entry.state.load(Ordering::Relaxed) == NOTIFIED {
-                return true;
-            }
-            // SAFETY: still `LINKED`, and we hold the lock: the node is ours.
-            entry.node.with_mut(|node| unsafe {
-                if !(*node).waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                    stale = (*node).waker.replace(waker.clone());
+        // Still linked: a poll without a notify (another future of the task
+        // woke it), which may bring a different waker. The new one is
+        // cloned, and the old one dropped, outside the lock: a waker's code
+        // never runs under it.
+        let mut fresh: Option<Waker> = None;
+        loop {
+            let done = list.links.with_lock(|_| {
+                if entry.state.load(Ordering::Relaxed) == NOTIFIED {
+                    return Some(Poll::Ready(()));
                 }
+                // SAFETY: still `LINKED`, and we hold the lock: the node is
+                // ours.
+                entry.node.with_mut(|node| unsafe {
+                    let held = &mut (*node).waker;
+                    if held.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                        Some(Poll::Pending)
+                    } else if fresh.is_some() {
+                        core::mem::swap(held, &mut fresh);
+                        Some(Poll::Pending)
+                    } else {
+                        None
+                    }
+                })
             });
-            false
-        });
-        drop(stale);
-        if notified {
-            entry.reclaim();
-            Poll::Ready(())
-        } else {
-            Poll::Pending
+            match done {
+                Some(Poll::Ready(())) => {
+                    entry.reclaim();
+                    return Poll::Ready(());
+                }
+                // `fresh` holds the stale waker now, if any: dropped here.
+                Some(Poll::Pending) => return Poll::Pending,
+                None => fresh = Some(waker.clone()),
+            }
         }
     }
 
-    /// Stops listening: unlinks the node from `list` if it is still linked.
+    /// Stops listening, unlinking the node from `list` if it is still
+    /// linked, and forgets that it listened: `FRESH` again, whatever the
+    /// state was, so nothing can leave a linked node looking unlinked.
     #[inline]
     pub(crate) fn stop(self: Pin<&mut Self>, list: &NotifyList) {
         let entry = self.entry();
         match entry.state.load(Ordering::Acquire) {
             LINKED => {}
             // As in `poll_notified`: the node is ours.
-            NOTIFIED => return entry.reclaim(),
-            _ => return,
+            NOTIFIED => {
+                entry.reclaim();
+                return entry.state.store(FRESH, Ordering::Relaxed);
+            }
+            _ => return entry.state.store(FRESH, Ordering::Relaxed),
         }
         let waker = list.links.with_lock(|links| {
             // A notifier may have taken it out since our load; the lock
@@ -409,19 +442,8 @@ impl Listener {
                 entry.node.with_mut(|node| (*node).waker.take())
             }
         });
-        entry.state.store(SPENT, Ordering::Relaxed);
-        drop(waker);
-    }
-
-    /// Forgets that it listened, after [`stop`](Self::stop).
-    #[inline]
-    pub(crate) fn reset(self: Pin<&mut Self>) {
-        let entry = self.entry();
-        debug_assert!(!matches!(
-            entry.state.load(Ordering::Relaxed),
-            LINKED | NOTIFIED
-        ));
         entry.state.store(FRESH, Ordering::Relaxed);
+        drop(waker);
     }
 
     /// Blocks the thread until notified: `false` if `deadline` passed first.
@@ -570,10 +592,15 @@ mod tests {
         let mut listener = pin!(Listener::new());
         // SAFETY: every call passes `list`; stopped below.
         unsafe { listener.as_mut().listen(&list, &first_waker) };
-        assert!(listener
-            .as_mut()
-            .poll_notified(&list, &second_waker)
-            .is_pending());
+        // The list holds a clone of each waker it is given, and only one.
+        assert_eq!(Arc::strong_count(&first), 3);
+        let pending = listener.as_mut().poll_notified(&list, &first_waker);
+        assert!(pending.is_pending());
+        assert_eq!(Arc::strong_count(&first), 3);
+        let pending = listener.as_mut().poll_notified(&list, &second_waker);
+        assert!(pending.is_pending());
+        let counts = (Arc::strong_count(&first), Arc::strong_count(&second));
+        assert_eq!(counts, (2, 3));
         list.notify_all();
         assert_eq!((woken(&first), woken(&second)), (0, 1));
         assert!(listener

@@ -7,7 +7,7 @@
 //! | word         | meaning                                                  | a setter                       |
 //! |--------------|----------------------------------------------------------|--------------------------------|
 //! | `0`          | nobody is waiting                                        | does nothing after its CAS     |
-//! | `n`          | `n` registered, all woken since they last listened       | records ledger entries only    |
+//! | `n`          | `n` registered, none armed since the last notify         | records ledger entries only    |
 //! | `ARMED \| n` | `n` registered, one listened since the last notify       | records, clears `ARMED`, notifies all |
 //! | `ARMED`      | a waiter armed and has since gone (completed or dropped) | clears `ARMED`, one needless notify |
 //!
