@@ -17,7 +17,7 @@ scratch=${SCRATCH:-$root/target/mutants}
 
 # name | file | perl substitution | loom model that must fail
 mutations=(
-  "arm-first|src/waiters.rs|s/(        listener\.listen\(&self\.list, waker\);\n)((?:.*\n)*?        seqcst_order_point\(\);\n)/\$2\$1/|a_matching_set_after_a_non_matching_one_races_parking"
+  "arm-first|src/waiters.rs|s/(        \/\/ SAFETY: the caller.s contract\.\n        unsafe \{ listener\.listen\(&self\.list, waker\) \};\n)((?:.*\n)*?)(        seqcst_order_point\(\);\n)/\$2\$1\$3/|a_matching_set_after_a_non_matching_one_races_parking"
   "notified-relaxed|src/notify.rs|s/state\.store\(NOTIFIED, Ordering::Release\)/state.store(NOTIFIED, Ordering::Relaxed)/|set_races_the_first_poll"
   "notified-before-take|src/notify.rs|s/(            let waker = entry\.as_ref\(\)\.node.*\n)((?:.*\n)*?)(            entry\.as_ref\(\)\.state\.store\(NOTIFIED, Ordering::Release\);\n)/\$3\$2\$1/|set_races_the_first_poll"
   "record-after-notify|src/waiters.rs|s/(        if word & !ARMED != 0 \{\n            record\(\);\n        \}\n)((?:.*\n)*?        \}\n)(    \}\n\}\n)/\$2\$1\$3/|a_state_left_by_another_thread"
