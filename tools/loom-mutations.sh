@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shows that each loom model catches the bug it is there for: applies one
 # mutation at a time to a scratch copy of the crate, runs the model that
-# should catch it on both notify backends, and fails if a mutant survives.
+# should catch it, and fails if a mutant survives.
 #
 #   bash tools/loom-mutations.sh            # every mutation
 #   bash tools/loom-mutations.sh arm-first  # one, by name
