@@ -75,30 +75,52 @@ fn set<S: Alternate>(o: &Observable<S>, n: u32) {
     }
 }
 
+/// What the wake loops drive: stateword, or the best peer of the wake path.
+trait Waitable {
+    type Value: Copy;
+    /// The value iteration `i` waits for and sets.
+    fn nth(i: u32) -> Self::Value;
+    fn put(&self, value: Self::Value);
+    fn until(&self, target: Self::Value) -> impl Future<Output = Self::Value> + '_;
+}
+
+impl<S: Alternate> Waitable for Observable<S> {
+    type Value = S;
+    fn nth(i: u32) -> S {
+        S::nth(i)
+    }
+    fn put(&self, value: S) {
+        self.set(value);
+    }
+    fn until(&self, target: S) -> impl Future<Output = S> + '_ {
+        self.wait_until(target)
+    }
+}
+
 /// One waiter: register and park (first poll), `set`, poll to completion.
 #[inline(never)]
-fn wake<S: Alternate>(o: &Observable<S>, n: u32) {
+fn wake<W: Waitable>(o: &W, n: u32) {
     let cx = &mut Context::from_waker(Waker::noop());
     for i in 0..n {
-        let target = S::nth(i + 1);
-        let mut w = pin!(o.wait_until(target));
+        let target = W::nth(i + 1);
+        let mut w = pin!(o.until(target));
         assert!(w.as_mut().poll(cx).is_pending());
-        o.set(target);
+        o.put(target);
         assert!(matches!(w.as_mut().poll(cx), Poll::Ready(_)));
     }
 }
 
 /// 64 waiters parked, one `set` wakes them, each completes.
 #[inline(never)]
-fn fanout<S: Alternate>(o: &Observable<S>, n: u32) {
+fn fanout<W: Waitable>(o: &W, n: u32) {
     let cx = &mut Context::from_waker(Waker::noop());
     for i in 0..n {
-        let target = S::nth(i + 1);
-        let mut ws: Vec<_> = (0..64).map(|_| Box::pin(o.wait_until(target))).collect();
+        let target = W::nth(i + 1);
+        let mut ws: Vec<_> = (0..64).map(|_| Box::pin(o.until(target))).collect();
         for w in &mut ws {
             assert!(w.as_mut().poll(cx).is_pending());
         }
-        o.set(target);
+        o.put(target);
         for w in &mut ws {
             assert!(matches!(w.as_mut().poll(cx), Poll::Ready(_)));
         }
@@ -108,66 +130,38 @@ fn fanout<S: Alternate>(o: &Observable<S>, n: u32) {
 /// The best peer of the wake path (BENCHMARKS.md): an atomic plus an
 /// `async_event::Event`, as its documentation shows, for `wake-async-event`
 /// and `fanout-async-event`: the same loops as `wake` and `fanout`.
-mod async_event_peer {
-    use super::*;
-    use std::sync::atomic::{AtomicU8, Ordering};
+struct AsyncEventPeer {
+    value: std::sync::atomic::AtomicU8,
+    event: async_event::Event,
+}
 
-    pub struct Peer {
-        value: AtomicU8,
-        event: async_event::Event,
+impl Waitable for AsyncEventPeer {
+    type Value = u8;
+    fn nth(i: u32) -> u8 {
+        i as u8 & 1
     }
-
-    impl Peer {
-        fn set(&self, value: u8) {
-            self.value.store(value, Ordering::Relaxed);
-            self.event.notify_all();
-        }
-        fn wait_until(&self, target: u8) -> impl Future<Output = u8> + '_ {
-            self.event.wait_until(move || {
-                let now = self.value.load(Ordering::Acquire);
-                (now == target).then_some(now)
-            })
-        }
+    fn put(&self, value: u8) {
+        self.value
+            .store(value, std::sync::atomic::Ordering::Relaxed);
+        self.event.notify_all();
     }
-
-    #[inline(never)]
-    pub fn wake(o: &Peer, n: u32) {
-        let cx = &mut Context::from_waker(Waker::noop());
-        for i in 0..n {
-            let target = (i as u8 + 1) & 1;
-            let mut w = pin!(o.wait_until(target));
-            assert!(w.as_mut().poll(cx).is_pending());
-            o.set(target);
-            assert!(matches!(w.as_mut().poll(cx), Poll::Ready(_)));
-        }
+    fn until(&self, target: u8) -> impl Future<Output = u8> + '_ {
+        self.event.wait_until(move || {
+            let now = self.value.load(std::sync::atomic::Ordering::Acquire);
+            (now == target).then_some(now)
+        })
     }
+}
 
-    #[inline(never)]
-    pub fn fanout(o: &Peer, n: u32) {
-        let cx = &mut Context::from_waker(Waker::noop());
-        for i in 0..n {
-            let target = (i as u8 + 1) & 1;
-            let mut ws: Vec<_> = (0..64).map(|_| Box::pin(o.wait_until(target))).collect();
-            for w in &mut ws {
-                assert!(w.as_mut().poll(cx).is_pending());
-            }
-            o.set(target);
-            for w in &mut ws {
-                assert!(matches!(w.as_mut().poll(cx), Poll::Ready(_)));
-            }
-        }
-    }
-
-    pub fn run(op: &str, n: u32) {
-        let o = Peer {
-            value: AtomicU8::new(0),
-            event: async_event::Event::new(),
-        };
-        match op {
-            "wake" => wake(&o, n),
-            "fanout" => fanout(&o, n),
-            _ => panic!("unknown loop {op}-async-event: wake or fanout"),
-        }
+fn run_async_event(op: &str, n: u32) {
+    let o = AsyncEventPeer {
+        value: std::sync::atomic::AtomicU8::new(0),
+        event: async_event::Event::new(),
+    };
+    match op {
+        "wake" => wake(&o, n),
+        "fanout" => fanout(&o, n),
+        _ => panic!("unknown loop {op}-async-event: wake or fanout"),
     }
 }
 
@@ -187,7 +181,7 @@ fn main() {
     let Some(op) = args.next() else { return };
     let n: u32 = args.next().and_then(|n| n.parse().ok()).expect("a count");
     if let Some(op) = op.strip_suffix("-async-event") {
-        return async_event_peer::run(op, n);
+        return run_async_event(op, n);
     }
     match op.strip_suffix("-data") {
         #[cfg(not(instructions_fieldless_only))]

@@ -24,11 +24,9 @@ use std::alloc::System;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Waker};
-use std::time::{Duration, Instant};
 
-use common::{registered, AsyncEvent, Conn, Exec, HandRolled, Latch, Peer, Stateword, TokioWatch};
+use common::{fanout_once, AsyncEvent, Conn, Exec, HandRolled, Peer, Stateword, TokioWatch};
 use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 
 #[global_allocator]
@@ -74,32 +72,6 @@ fn heap_per_waiter<P: Peer>(peer: &'static P, n: usize) -> f64 {
     bytes as f64 / n as f64
 }
 
-/// One wake-all of `n` parked tokio tasks: `set` until the last completed.
-fn wake_all<P: Peer>(exec: &Exec, peer: &'static P, n: usize) -> Duration {
-    peer.set(Conn::Connected);
-    let parked = Arc::new(Latch::new(n));
-    let done = Arc::new(Latch::new(n));
-    let tasks: Vec<_> = (0..n)
-        .map(|_| {
-            let (parked, done) = (parked.clone(), done.clone());
-            exec.spawn(async move {
-                let mut waiter = peer.waiter();
-                let seen = registered(peer.wait_until(&mut waiter, Conn::Closing), &parked).await;
-                assert_eq!(seen, Conn::Closing);
-                done.count_down();
-            })
-        })
-        .collect();
-    parked.wait();
-    let start = Instant::now();
-    peer.set(Conn::Closing);
-    let elapsed = done.wait().saturating_duration_since(start);
-    for task in tasks {
-        task.cancel(); // all complete: this only joins them
-    }
-    elapsed
-}
-
 struct Row {
     peer: &'static str,
     n: usize,
@@ -112,7 +84,7 @@ fn measure<P: Peer>(exec: &Exec, n: usize, trials: usize) -> Row {
     let peer = P::leak(Conn::Connected);
     let heap_per_waiter = heap_per_waiter(peer, n);
     let mut wake_all_ns: Vec<f64> = (0..trials)
-        .map(|_| wake_all(exec, peer, n).as_nanos() as f64)
+        .map(|_| fanout_once(exec, peer, n).as_nanos() as f64)
         .collect();
     wake_all_ns.sort_by(f64::total_cmp);
     Row {

@@ -27,7 +27,7 @@ use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use common::{registered, Conn, Exec, Latch, Peer, Task};
+use common::{fanout_once, registered, Conn, Exec, Latch, Peer, Task};
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
@@ -40,32 +40,7 @@ const CONTENDED_WAITERS: usize = 64;
 /// `iters` fan-outs to `k` parked waiters; the summed time from each `set`
 /// to the last waiter's completion.
 fn fanout<P: Peer>(exec: &Exec, peer: &'static P, k: usize, iters: u64) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        peer.set(Conn::Connected);
-        let parked = Arc::new(Latch::new(k));
-        let done = Arc::new(Latch::new(k));
-        let tasks: Vec<Task> = (0..k)
-            .map(|_| {
-                let (parked, done) = (parked.clone(), done.clone());
-                exec.spawn(async move {
-                    let mut waiter = peer.waiter();
-                    let seen =
-                        registered(peer.wait_until(&mut waiter, Conn::Closing), &parked).await;
-                    assert_eq!(seen, Conn::Closing);
-                    done.count_down();
-                })
-            })
-            .collect();
-        parked.wait();
-        let start = Instant::now();
-        peer.set(Conn::Closing);
-        total += done.wait().saturating_duration_since(start);
-        for task in tasks {
-            task.cancel(); // all complete: this only joins them
-        }
-    }
-    total
+    (0..iters).map(|_| fanout_once(exec, peer, k)).sum()
 }
 
 /// A waker per future (embassy-sync's waker list skips a waker that

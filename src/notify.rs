@@ -205,41 +205,38 @@ impl NotifyList {
     pub(crate) fn notify_all(&self) {
         // One listener, the common hand-off: taken without setting up a
         // batch (measured: 50 of 481 instructions of a one-waiter wake).
-        // None: done. More: the batched rounds below, after one more lock
-        // round trip.
+        // None: done. More: their number, for the batched rounds below.
         let first = self.links.with_lock(|links| match links.head {
             None => Ok(None),
             // SAFETY: the head is linked in this list.
             Some(entry) if links.len == 1 => Ok(Some(unsafe { Self::take(links, entry) })),
-            Some(_) => Err(()),
+            Some(_) => Err(links.len),
         });
-        if let Ok(single) = first {
-            return single.into_iter().for_each(Waker::wake);
-        }
-        // At most the entries linked when the first batched round began:
-        // bounded, however fast woken waiters listen again. Every entry
-        // linked before this call is among them (it is still linked, and
-        // ahead of any entry linked since, in `listen` order), so it is
-        // taken.
-        let mut left = None;
+        // At most the entries linked at that first round: bounded, however
+        // fast woken waiters listen again. Every entry linked before this
+        // call that is still linked is among them, ahead of any entry linked
+        // since (`listen` order), so it is taken.
+        let mut left = match first {
+            Ok(single) => return single.into_iter().for_each(Waker::wake),
+            Err(len) => len,
+        };
         loop {
             // A constant, not `Default`: an array of `None`s without a call.
             const NONE: Option<Waker> = None;
             let mut batch = [NONE; WAKE_BATCH];
             let mut taken = 0;
             let more = self.links.with_lock(|links| {
-                let left = left.get_or_insert(links.len);
-                while *left > 0 && taken < WAKE_BATCH {
+                while left > 0 && taken < WAKE_BATCH {
                     let Some(entry) = links.head else {
-                        *left = 0;
+                        left = 0;
                         break;
                     };
                     // SAFETY: `entry` is the head, so linked in this list.
                     batch[taken] = Some(unsafe { Self::take(links, entry) });
                     taken += 1;
-                    *left -= 1;
+                    left -= 1;
                 }
-                *left > 0
+                left > 0
             });
             for waker in &mut batch[..taken] {
                 if let Some(waker) = waker.take() {
@@ -255,9 +252,6 @@ impl NotifyList {
             }
         }
     }
-}
-
-impl NotifyList {
     /// Takes `entry` out of the list, and its waker, and marks it
     /// `NOTIFIED`: the notifier's last access to it.
     ///
@@ -314,13 +308,17 @@ impl Listener {
         }
     }
 
-    /// Linked, or notified and not yet told so.
+    /// Linked, or notified and not yet told so. Relaxed: the only change
+    /// another thread makes is `LINKED` to `NOTIFIED`, and both answer
+    /// `true`; the owner reads what it wrote itself.
     #[inline]
     pub(crate) fn is_listening(&self) -> bool {
         matches!(self.entry.state.load(Ordering::Relaxed), LINKED | NOTIFIED)
     }
 
-    /// Listened since it was new or last [`stop`](Self::stop)ped.
+    /// Listened since it was new or last [`stop`](Self::stop)ped. Relaxed,
+    /// as for `is_listening`: every state another thread stores is one that
+    /// has listened.
     #[inline]
     pub(crate) fn has_listened(&self) -> bool {
         self.entry.state.load(Ordering::Relaxed) != FRESH

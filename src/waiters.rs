@@ -113,15 +113,13 @@ impl Waiters {
         if registered {
             self.word.fetch_or(ARMED, Ordering::SeqCst);
         } else {
-            let mut word = self.word.load(Ordering::Relaxed);
-            while let Err(actual) = self.word.compare_exchange_weak(
-                word,
-                (word + 1) | ARMED,
-                Ordering::SeqCst,
-                Ordering::Relaxed,
-            ) {
-                word = actual;
-            }
+            // W2 is the successful RMW (SeqCst); the loads before it are
+            // only guesses at the word, so Relaxed.
+            let _ = self
+                .word
+                .fetch_update(Ordering::SeqCst, Ordering::Relaxed, |word| {
+                    Some((word + 1) | ARMED)
+                });
         }
         seqcst_order_point();
     }

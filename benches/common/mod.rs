@@ -475,6 +475,35 @@ pub async fn registered<F: Future>(future: F, registered: &Latch) -> F::Output {
     .await
 }
 
+/// One fan-out: `k` tasks on `exec` parked on `Closing` (each polled once,
+/// counted by a latch), then one `set(Closing)` from this thread; the time
+/// until the last of them completed, read by that task. `fanout` in
+/// `wakeups.rs` sums these; `scale.rs` times one per trial.
+pub fn fanout_once<P: Peer>(exec: &Exec, peer: &'static P, k: usize) -> Duration {
+    peer.set(Conn::Connected);
+    let parked = Arc::new(Latch::new(k));
+    let done = Arc::new(Latch::new(k));
+    let tasks: Vec<Task> = (0..k)
+        .map(|_| {
+            let (parked, done) = (parked.clone(), done.clone());
+            exec.spawn(async move {
+                let mut waiter = peer.waiter();
+                let seen = registered(peer.wait_until(&mut waiter, Conn::Closing), &parked).await;
+                assert_eq!(seen, Conn::Closing);
+                done.count_down();
+            })
+        })
+        .collect();
+    parked.wait();
+    let start = Instant::now();
+    peer.set(Conn::Closing);
+    let elapsed = done.wait().saturating_duration_since(start);
+    for task in tasks {
+        task.cancel(); // all complete: this only joins them
+    }
+    elapsed
+}
+
 /// Where the benches that are not criterion's write their results, beside
 /// criterion's own `target/criterion`.
 pub fn extra_results_dir() -> std::path::PathBuf {
