@@ -17,6 +17,7 @@ mod history;
 mod initial;
 mod ledger;
 mod lifecycle;
+mod list_lock;
 mod notify;
 mod observable;
 #[cfg(all(feature = "alloc", target_has_atomic = "ptr"))]

@@ -31,23 +31,23 @@
 //! itself still linked (a spurious poll, which refreshes the waker) and the
 //! cancel of a linked node take the lock.
 //!
-//! The lock is maitake-sync's blocking `Mutex`: `std::sync::Mutex` with
-//! `std`, a spinlock that holds a critical section with `critical-section`
-//! (so `set` from an interrupt handler cannot deadlock with a task), a
-//! spinlock otherwise, and loom's mutex under `--cfg loom`. Wakers run
-//! (and are cloned and dropped) outside it, so a waker may do anything,
-//! polling included. A waker that panics unwinds out of `set`; the other
-//! listeners that `notify_all` had not woken yet may then stay parked until
-//! a later notify, as with any notify list that wakes in a loop.
+//! The lock is the crate's own (`list_lock.rs`): one byte that is also the
+//! list's `PENDING` bit, set by `listen`'s acquire and cleared by
+//! `notify_all`'s, so a `notify_all` with nobody linked since the last one
+//! returns after one load. Wakers run (and are cloned and dropped) outside
+//! it, so a waker may do anything, polling included. A waker that panics
+//! unwinds out of `set`; the other listeners that `notify_all` had not
+//! woken yet may then stay parked until a later notify, as with any notify
+//! list that wakes in a loop.
 
 use core::marker::PhantomPinned;
 use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Poll, Waker};
 
-use maitake_sync::blocking::Mutex;
 use pin_project_lite::pin_project;
 
+use crate::list_lock::ListLock;
 use crate::sync::{loom_const_fn, AtomicU8, Ordering, UnsafeCell};
 
 /// In no list, and has not listened since it was new or stopped: its
@@ -122,7 +122,7 @@ struct Links {
 }
 
 // SAFETY: `Links` holds pointers to entries that other threads' futures own.
-// It is only reached through the list's `Mutex`, and every entry it points
+// It is only reached through the list's lock, and every entry it points
 // to stays valid while linked: its owner unlinks it under that lock before
 // the entry moves or drops (`listen`'s contract: the engine's pinned drop
 // stops it). So
@@ -188,25 +188,29 @@ impl Links {
 
 /// An `Observable`'s list of listening waiters.
 pub(crate) struct NotifyList {
-    links: Mutex<Links>,
+    links: ListLock<Links>,
 }
 
 impl NotifyList {
     loom_const_fn! {
         pub(crate) fn new() -> Self {
             NotifyList {
-                links: Mutex::new(Links { head: None, tail: None, len: 0 }),
+                links: ListLock::new(Links { head: None, tail: None, len: 0 }),
             }
         }
     }
 
     /// Wakes every listener linked before this call began (and perhaps some
-    /// linked during it, which only costs them a look).
+    /// linked during it, which only costs them a look), or leaves them to a
+    /// notify that runs alongside it: one whose first round cleared
+    /// `PENDING` after they linked, and so counted them in its bound.
     pub(crate) fn notify_all(&self) {
-        // One listener, the common hand-off: taken without setting up a
-        // batch (measured: 50 of 481 instructions of a one-waiter wake).
-        // None: done. More: their number, for the batched rounds below.
-        let first = self.links.with_lock(|links| match links.head {
+        // `PENDING` clear (S4 of `waiters.rs`): nobody linked since the last
+        // notify began; done, without the lock. Else one listener, the
+        // common hand-off, is taken without setting up a batch (measured:
+        // 50 of 481 instructions of a one-waiter wake); more: their number,
+        // for the batched rounds below.
+        let first = self.links.take_pending(|links| match links.head {
             None => Ok(None),
             // SAFETY: the head is linked in this list.
             Some(entry) if links.len == 1 => Ok(Some(unsafe { Self::take(links, entry) })),
@@ -217,15 +221,16 @@ impl NotifyList {
         // call that is still linked is among them, ahead of any entry linked
         // since (`listen` order), so it is taken.
         let mut left = match first {
-            Ok(single) => return single.into_iter().for_each(Waker::wake),
-            Err(len) => len,
+            None => return,
+            Some(Ok(single)) => return single.into_iter().for_each(Waker::wake),
+            Some(Err(len)) => len,
         };
         loop {
             // A constant, not `Default`: an array of `None`s without a call.
             const NONE: Option<Waker> = None;
             let mut batch = [NONE; WAKE_BATCH];
             let mut taken = 0;
-            let more = self.links.with_lock(|links| {
+            let more = self.links.with(|links| {
                 while left > 0 && taken < WAKE_BATCH {
                     let Some(entry) = links.head else {
                         left = 0;
@@ -343,7 +348,8 @@ impl Listener {
         // Cloned before the lock, and dropped after it: a waker's code never
         // runs under the lock.
         let mut waker = Some(waker.clone());
-        list.links.with_lock(|links| {
+        // W1 of `waiters.rs`: the acquire sets `PENDING`, in a SeqCst RMW.
+        list.links.with_pending(|links| {
             // SAFETY: the entry is not listening, so its node is ours; under
             // the lock it becomes the list's. It is pinned (`self` is), and
             // the caller unlinks it (`stop`) before it drops.
@@ -382,7 +388,7 @@ impl Listener {
         // never runs under it.
         let mut fresh: Option<Waker> = None;
         loop {
-            let done = list.links.with_lock(|_| {
+            let done = list.links.with(|_| {
                 if entry.state.load(Ordering::Relaxed) == NOTIFIED {
                     return Some(Poll::Ready(()));
                 }
@@ -427,7 +433,7 @@ impl Listener {
             }
             _ => return entry.state.store(FRESH, Ordering::Relaxed),
         }
-        let waker = list.links.with_lock(|links| {
+        let waker = list.links.with(|links| {
             // A notifier may have taken it out since our load; the lock
             // orders its accesses before ours.
             if entry.state.load(Ordering::Relaxed) != LINKED {
@@ -533,7 +539,7 @@ mod tests {
     }
 
     fn len(list: &NotifyList) -> usize {
-        list.links.with_lock(|links| links.len)
+        list.links.with(|links| links.len)
     }
 
     #[test]

@@ -162,9 +162,9 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     ///
     /// Setting the current value is a no-op: no version bump, no wakeup.
     /// Lock-free: a CAS loop on the word, and with no waiter registered
-    /// nothing else. With a waiter armed it also takes the notify list's
-    /// lock, to take the waiters' nodes out; it wakes them after releasing
-    /// it.
+    /// nothing else. When a waiter has listened since the last notify it
+    /// also takes the notify list's lock, to take the waiters' nodes out; it
+    /// wakes them after releasing it.
     ///
     /// ```
     /// let level = stateword::Observable::new(1u8);

@@ -1,24 +1,24 @@
-//! The waiter protocol: the notify list, the word that counts registered
-//! waiters and says whether one is *armed*, both sides of the handshake on
-//! them, and the argument that no wakeup is lost. Everything else that
-//! takes part (the state word, the ledger, the history ring, the wait
-//! engine) points here. The word: `ARMED` is its top bit, the count the rest.
+//! The waiter protocol: the count of registered waiters, the notify list
+//! and its `PENDING` bit (`list_lock.rs`: "a listener linked since the last
+//! notify began"), both sides of the handshake on them, and the argument
+//! that no wakeup is lost. Everything else that takes part (the state word,
+//! the ledger, the history ring, the wait engine, the list) points here.
 //!
-//! | word         | meaning                                                  | a setter                       |
-//! |--------------|----------------------------------------------------------|--------------------------------|
-//! | `0`          | nobody is waiting                                        | does nothing after its CAS     |
-//! | `n`          | `n` registered, none armed since the last notify         | records ledger entries only    |
-//! | `ARMED \| n` | `n` registered, one listened since the last notify       | records, clears `ARMED`, notifies all |
-//! | `ARMED`      | a waiter armed and has since gone (completed or dropped) | clears `ARMED`, one needless notify |
+//! | registered | `PENDING` | a setter, after its CAS                                   |
+//! |------------|-----------|-----------------------------------------------------------|
+//! | `0`        | either    | nothing more: one load                                    |
+//! | `n`        | clear     | records ledger entries; one more load, no lock            |
+//! | `n`        | set       | records, takes the lock clearing `PENDING`, wakes the list |
 //!
 //! # The handshake
 //!
 //! A waiter, once its first look (which saw version `v0`) found nothing:
 //!
 //! * **W1** [`listen_and_arm`](Waiters::listen_and_arm): listen on the
-//!   notify list (the node is linked under the list's lock), *then*
-//! * **W2** count itself and set `ARMED`, in one SeqCst RMW (a waiter that
-//!   is counted already, woken and listening again, only sets `ARMED`);
+//!   notify list. The acquire of the list's lock sets `PENDING`, in one
+//!   SeqCst RMW, and the node is linked before the lock is released;
+//! * **W2** count itself, in a SeqCst RMW (only on its first listen of this
+//!   wait: a waiter woken and listening again is counted already);
 //! * **W3** look again with SeqCst loads (`StateWord::read_in_order`, the
 //!   ledger, the ring) for entries after `v0`; park if it found nothing.
 //!   Woken, it looks again; if that finds nothing its listener is spent,
@@ -28,13 +28,13 @@
 //!
 //! * **S1** its CAS on the state word (SeqCst), then its ring writes (SeqCst);
 //! * in [`after_transition`](Waiters::after_transition): **S2** a SeqCst
-//!   load of the word, and if it is 0, stop; **S3** if any waiter is
-//!   registered, the ledger write (SeqCst); **S4** if `ARMED` is set, clear
-//!   it (SeqCst RMW) and, if this call cleared it, notify every listener.
+//!   load of the count, and if it is 0, stop; **S3** the ledger write
+//!   (SeqCst); **S4** `notify_all`: a SeqCst load of the lock byte, and if
+//!   `PENDING` is set, take the lock clearing it, and wake every node.
 //!
 //! # Why no wakeup is lost
 //!
-//! All the accesses above are SeqCst, so they sit in one total order.
+//! The accesses above are SeqCst, so they sit in one total order.
 //!
 //! * **Registration.** If S2 comes before a waiter's W2 (it read 0, say),
 //!   that waiter's W3 comes after S1 and sees it in the word: nothing needs
@@ -42,29 +42,30 @@
 //!   unrecorded. A setter whose S2 comes after W2 (one that saw
 //!   `waiter_count() > 0` before it set, say) records its entry, at a
 //!   version after `v0`.
-//! * **Arming.** If S4 finds `ARMED` clear, either S4 comes before the W2 of
-//!   a listening waiter, so S1 and S3 come before its W3 and W3 sees the
-//!   transition; or another setter cleared `ARMED` after that W2, and that
-//!   setter notified everyone listening, this waiter included, because it
-//!   listened *before* arming (the notify-list seam: a notify that begins
-//!   after `listen` is seen). The woken waiter looks again, and re-arms
-//!   before it parks again, so the argument repeats until it finds what the
-//!   transition left. Whoever clears `ARMED` notifies, so no listener is left
-//!   un-woken behind a clear flag.
+//! * **Arming.** If S4's load comes before a waiter's W1, S1 and S3 come
+//!   before its W3, which sees the transition. If it comes after, it reads
+//!   W1's byte or a later one: `PENDING` is set, and the setter takes the
+//!   lock after W1's hold released it, so finds the node linked (or already
+//!   taken) and wakes it; or another notifier's acquire cleared `PENDING`
+//!   after W1, and so after W1's hold (the byte was locked until then),
+//!   and that notify takes every node linked when it began, this one
+//!   included. The woken waiter looks again, and listens (W1) again before
+//!   it parks, so the argument repeats until it finds what the transition
+//!   left. `PENDING` is only cleared by an acquire that then takes the list,
+//!   so no listener is left un-woken behind a clear bit.
 //!
-//! Arming *before* listening breaks the second case: a notify between the
-//! two is missed, and the setter that cleared `ARMED` leaves the next one to
-//! skip. `tests/loom.rs` has the model that catches that order.
-//!
-//! Counting and arming in one RMW, after listening, costs a waiter one
-//! locked instruction and one look fewer than counting first and looking
-//! in between: the look in between only found transitions that raced the
-//! first poll, and W3 finds those too.
+//! Setting `PENDING` anywhere but in the acquire that links (before
+//! linking, as its own RMW; or dropping it on a later release) breaks the
+//! second case: a notify in between clears it and misses the node, and the
+//! next one skips. `tools/loom-mutations.sh` has both mutations and the
+//! models that catch them.
 //!
 //! What this buys: with no waiter, `set` is its CAS and one load; once every
 //! waiter is woken, setters skip the notify list (and its lock) until one
-//! arms again. Each side also passes a
-//! [`seqcst_order_point`](crate::sync::seqcst_order_point) (a fence, loom only).
+//! listens again; and arming costs a listener nothing over the lock it
+//! takes anyway. Each side also passes a
+//! [`seqcst_order_point`](crate::sync::seqcst_order_point) (a fence, loom
+//! only) between its steps.
 
 use core::pin::Pin;
 use core::task::Waker;
@@ -72,12 +73,9 @@ use core::task::Waker;
 use crate::notify::{Listener, NotifyList};
 use crate::sync::{loom_const_fn, seqcst_order_point, AtomicUsize, Ordering};
 
-/// The top bit: some waiter listened since the last notify.
-const ARMED: usize = 1 << (usize::BITS - 1);
-
-/// Registered waiters, the `ARMED` flag and the notify list (module docs).
+/// Registered waiters and the notify list (module docs).
 pub(crate) struct Waiters {
-    word: AtomicUsize,
+    registered: AtomicUsize,
     list: NotifyList,
 }
 
@@ -86,7 +84,7 @@ impl Waiters {
         /// Nobody waiting.
         pub(crate) fn new() -> Self {
             Waiters {
-                word: AtomicUsize::new(0),
+                registered: AtomicUsize::new(0),
                 list: NotifyList::new(),
             }
         }
@@ -94,13 +92,13 @@ impl Waiters {
 
     /// Registered waiters, for diagnostics. Relaxed: a snapshot.
     pub(crate) fn count(&self) -> usize {
-        self.word.load(Ordering::Relaxed) & !ARMED
+        self.registered.load(Ordering::Relaxed)
     }
 
-    /// W1 and W2: listens, then counts this waiter (on its first listen in
-    /// this wait: [`Listener::has_listened`] is "registered" from then on,
-    /// until [`unregister`](Self::unregister)) and arms, in one RMW. The
-    /// caller looks again, with SeqCst loads, before it parks.
+    /// W1 and W2: listens (which sets `PENDING`), then counts this waiter
+    /// on its first listen in this wait ([`Listener::has_listened`] is
+    /// "registered" from then on, until [`unregister`](Self::unregister)).
+    /// The caller looks again, with SeqCst loads, before it parks.
     ///
     /// # Safety
     ///
@@ -110,18 +108,11 @@ impl Waiters {
         let registered = listener.has_listened();
         // SAFETY: the caller's contract.
         unsafe { listener.listen(&self.list, waker) };
-        if registered {
-            self.word.fetch_or(ARMED, Ordering::SeqCst);
-        } else {
-            // W2 is the successful RMW (SeqCst); the loads before it are
-            // only guesses at the word, so Relaxed.
-            let _ = self
-                .word
-                .fetch_update(Ordering::SeqCst, Ordering::Relaxed, |word| {
-                    Some((word + 1) | ARMED)
-                });
-        }
         seqcst_order_point();
+        if !registered {
+            self.registered.fetch_add(1, Ordering::SeqCst);
+            seqcst_order_point();
+        }
     }
 
     /// Forgets one waiter counted by `listen_and_arm`: its wait completed,
@@ -130,7 +121,7 @@ impl Waiters {
     /// never a missed one.
     #[inline]
     pub(crate) fn unregister(&self) {
-        self.word.fetch_sub(1, Ordering::Relaxed);
+        self.registered.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// The notify list, for a listener's calls after `listen_and_arm`.
@@ -140,24 +131,16 @@ impl Waiters {
     }
 
     /// S2 to S4, for a setter right after its transition (S1): `record`
-    /// writes its ledger entry (S3), called only if a waiter is registered.
-    /// The plain load before the RMW of S4 keeps a locked instruction off
-    /// `set` while nobody is armed.
+    /// writes its ledger entry (S3). With no waiter registered, `set` ends
+    /// at S2's load; with no listener linked since the last notify, at S4's.
     #[inline]
     pub(crate) fn after_transition(&self, record: impl FnOnce()) {
         seqcst_order_point();
-        let word = self.word.load(Ordering::SeqCst);
-        if word == 0 {
+        if self.registered.load(Ordering::SeqCst) == 0 {
             return;
         }
-        if word & !ARMED != 0 {
-            record();
-        }
+        record();
         seqcst_order_point();
-        if self.word.load(Ordering::SeqCst) & ARMED != 0
-            && self.word.fetch_and(!ARMED, Ordering::SeqCst) & ARMED != 0
-        {
-            self.list.notify_all();
-        }
+        self.list.notify_all();
     }
 }

@@ -57,13 +57,13 @@ fn set_races_the_first_poll() {
     });
 }
 
-/// A non-matching transition lands while the first poll registers, arms and
-/// listens, and the matching one after the waiter parked: it must still be
-/// woken. This is the model for the listen-then-arm order in
-/// `Waiters::listen_and_arm`: a listener created after arming misses the
-/// first setter's notify, and that setter cleared `ARMED`, so the second one
-/// skips notifying. It catches the arm-first mutation
-/// (`tools/loom-mutations.sh arm-first`).
+/// A non-matching transition lands while the first poll listens and
+/// registers, and the matching one after the waiter parked: it must still be
+/// woken. This is the model for arming in the acquire that links
+/// (`list_lock.rs`, W1 of `waiters.rs`): a listener that sets `PENDING` on
+/// its own before it links misses the first setter's notify, which cleared
+/// `PENDING`, so the second one skips notifying. It catches the arm-first
+/// mutation (`tools/loom-mutations.sh arm-first`).
 #[test]
 fn a_matching_set_after_a_non_matching_one_races_parking() {
     loom::model(|| {
