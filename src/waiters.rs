@@ -54,11 +54,12 @@
 //!   left. `PENDING` is only cleared by an acquire that then takes the list,
 //!   so no listener is left un-woken behind a clear bit.
 //!
-//! Setting `PENDING` anywhere but in the acquire that links (before
-//! linking, as its own RMW; or dropping it on a later release) breaks the
-//! second case: a notify in between clears it and misses the node, and the
-//! next one skips. `tools/loom-mutations.sh` has both mutations and the
-//! models that catch them.
+//! Setting `PENDING` anywhere but in the acquire that links breaks the
+//! second case: set before linking, as its own RMW, a notify in between
+//! clears it and misses the node, and the next one skips (the loom model
+//! `a_woken_waiter_listens_again_between_two_setters` catches that
+//! mutation, `arm-first`); dropped by a later hold's release, the next
+//! notify skips a linked node (the unit tests of `list_lock.rs` catch that).
 //!
 //! What this buys: with no waiter, `set` is its CAS and one load; once every
 //! waiter is woken, setters skip the notify list (and its lock) until one

@@ -59,11 +59,7 @@ fn set_races_the_first_poll() {
 
 /// A non-matching transition lands while the first poll listens and
 /// registers, and the matching one after the waiter parked: it must still be
-/// woken. This is the model for arming in the acquire that links
-/// (`list_lock.rs`, W1 of `waiters.rs`): a listener that sets `PENDING` on
-/// its own before it links misses the first setter's notify, which cleared
-/// `PENDING`, so the second one skips notifying. It catches the arm-first
-/// mutation (`tools/loom-mutations.sh arm-first`).
+/// woken.
 #[test]
 fn a_matching_set_after_a_non_matching_one_races_parking() {
     loom::model(|| {
@@ -76,6 +72,35 @@ fn a_matching_set_after_a_non_matching_one_races_parking() {
             })
         };
         assert_eq!(block_on(conn.wait_until(Conn::Closed)), Conn::Closed);
+        setter.join().unwrap();
+        assert_eq!(conn.waiter_count(), 0);
+    });
+}
+
+/// A waiter woken by a non-matching transition listens again while the
+/// next non-matching one notifies, and the matching one comes after it
+/// parked: it must still be woken. This is the model for arming in the
+/// acquire that links (`list_lock.rs`, W1 of `waiters.rs`): a listener that
+/// sets `PENDING` on its own before it links misses the second setter's
+/// notify, which cleared `PENDING`, so the third one skips notifying. (On a
+/// first listen the registration, after the link, already rules this out:
+/// a setter that sees no waiter does not notify.) It catches the arm-first
+/// mutation (`tools/loom-mutations.sh arm-first`).
+#[test]
+fn a_woken_waiter_listens_again_between_two_setters() {
+    loom::model(|| {
+        let conn = Arc::new(Observable::new(Conn::Connected));
+        let mut wait = std::pin::pin!(conn.wait_until(Conn::Closed));
+        assert!(poll_once(&mut wait).is_pending());
+        let setter = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                conn.set(Conn::Connecting);
+                conn.set(Conn::Closing);
+                conn.set(Conn::Closed);
+            })
+        };
+        assert_eq!(block_on(wait), Conn::Closed);
         setter.join().unwrap();
         assert_eq!(conn.waiter_count(), 0);
     });

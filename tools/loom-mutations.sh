@@ -19,7 +19,7 @@ scratch=${SCRATCH:-$root/target/mutants}
 # (The lock byte's own logic, which loom builds replace with a loom mutex,
 # is checked by the unit tests in src/list_lock.rs instead.)
 mutations=(
-  "arm-first|src/list_lock.rs|s/(        let gate = self\.gate\.lock\(\)\.unwrap\(\);\n)/        if how == Acquire::SetPending {\n            self.byte.fetch_or(PENDING, Ordering::SeqCst);\n        }\n\$1/; s/(            Acquire::SetPending => \{\n)                self\.byte\.fetch_or\(PENDING, Ordering::SeqCst\);\n/\$1/|a_matching_set_after_a_non_matching_one_races_parking"
+  "arm-first|src/list_lock.rs|s/(        let gate = self\.gate\.lock\(\)\.unwrap\(\);\n)/        if how == Acquire::SetPending {\n            self.byte.fetch_or(PENDING, Ordering::SeqCst);\n        }\n\$1/; s/(            Acquire::SetPending => \{\n)                self\.byte\.fetch_or\(PENDING, Ordering::SeqCst\);\n/\$1/|a_woken_waiter_listens_again_between_two_setters"
   "listen-unarmed|src/list_lock.rs|s/(            Acquire::SetPending => \{\n)                self\.byte\.fetch_or\(PENDING, Ordering::SeqCst\);\n/\$1/|set_races_the_first_poll"
   "notified-relaxed|src/notify.rs|s/state\.store\(NOTIFIED, Ordering::Release\)/state.store(NOTIFIED, Ordering::Relaxed)/|set_races_the_first_poll"
   "notified-before-take|src/notify.rs|s/(            let waker = entry\.as_ref\(\)\.node.*\n)((?:.*\n)*?)(            entry\.as_ref\(\)\.state\.store\(NOTIFIED, Ordering::Release\);\n)/\$3\$2\$1/|set_races_the_first_poll"
