@@ -119,8 +119,11 @@ impl<T> ListLock<T> {
     /// Takes the lock, as `how` says: `None` only for `TakePending`, when
     /// `PENDING` is clear.
     ///
-    /// Its loop reads the byte only with RMWs: a CAS reads the latest
-    /// value, where a spin on plain loads may read stale ones.
+    /// After its first load (a guess, or S4) its loop reads the byte only
+    /// with RMWs, whose failed CAS returns the latest value; a stale guess
+    /// only costs a failed CAS. A held lock is waited out with `Backoff`,
+    /// which keeps the spinning CASes from pulling the line away from the
+    /// holder too often.
     #[cfg(not(loom))]
     #[inline]
     fn acquire(&self, how: Acquire) -> Option<Held<'_>> {

@@ -7,11 +7,13 @@
 //! The seam the rest of the crate relies on (`waiters.rs`):
 //!
 //! * [`Listener::listen`] links the node, with the waker to wake, under the
-//!   lock. Every `notify_all` that begins after `listen` returns takes that
-//!   lock later and finds the node, or finds it already taken by a
-//!   `notify_all` that ran in between; either way the waiter is woken after
-//!   it listened: "a notify that begins after `listen` is seen". (One woken
-//!   by an earlier notify looks again and re-arms: `waiters.rs`.)
+//!   lock, and sets `PENDING` in the acquire. Every `notify_all` that begins
+//!   after `listen` returns either takes the lock (clearing `PENDING`) and
+//!   finds the node, or finds it already taken, or finds `PENDING` already
+//!   cleared by a notify whose first round came after the link, and so
+//!   counted the node in its bound; either way the waiter is woken after it
+//!   listened: "a notify that begins after `listen` is seen". (One woken by
+//!   an earlier notify looks again and listens again: `waiters.rs`.)
 //! * [`NotifyList::notify_all`] takes every node that was linked when it
 //!   began out of the list, takes its waker, marks it `NOTIFIED` and wakes
 //!   it (outside the lock, in batches).
@@ -36,9 +38,11 @@
 //! `notify_all`'s, so a `notify_all` with nobody linked since the last one
 //! returns after one load. Wakers run (and are cloned and dropped) outside
 //! it, so a waker may do anything, polling included. A waker that panics
-//! unwinds out of `set`; the other listeners that `notify_all` had not
-//! woken yet may then stay parked until a later notify, as with any notify
-//! list that wakes in a loop.
+//! unwinds out of `set`: the listeners left in its batch (up to 15, taken
+//! and marked `NOTIFIED`, their wakers dropped) are not woken and stay
+//! parked until something else polls them; those still linked behind it
+//! get `PENDING` back, so the next notify wakes them. This is the usual
+//! cost of a notify list that wakes in a loop.
 
 use core::marker::PhantomPinned;
 use core::pin::Pin;
@@ -186,6 +190,18 @@ impl Links {
     }
 }
 
+/// Sets `PENDING` again when a waker's panic unwinds out of a batched
+/// `notify_all`: its first round cleared it, so without this every later
+/// `notify_all` would skip the listeners still linked behind the panic.
+struct RearmOnUnwind<'a>(&'a NotifyList);
+
+impl Drop for RearmOnUnwind<'_> {
+    #[cold]
+    fn drop(&mut self) {
+        self.0.links.with_pending(|_| ());
+    }
+}
+
 /// An `Observable`'s list of listening waiters.
 pub(crate) struct NotifyList {
     links: ListLock<Links>,
@@ -225,6 +241,8 @@ impl NotifyList {
             Some(Ok(single)) => return single.into_iter().for_each(Waker::wake),
             Some(Err(len)) => len,
         };
+        // Forgotten on the way out; dropped only if a waker panics.
+        let rearm = RearmOnUnwind(self);
         loop {
             // A constant, not `Default`: an array of `None`s without a call.
             const NONE: Option<Waker> = None;
@@ -253,6 +271,7 @@ impl NotifyList {
             // unwinds past this, and the array drops as usual.)
             core::mem::forget(batch);
             if !more {
+                core::mem::forget(rearm);
                 return;
             }
         }
@@ -634,6 +653,45 @@ mod tests {
             .poll_notified(&list, &second_waker)
             .is_ready());
         listener.as_mut().stop(&list);
+    }
+
+    /// A waker that panics in a batched notify leaves the listeners still
+    /// linked behind its batch to the next notify (`PENDING` set again),
+    /// rather than to the next listener.
+    #[test]
+    fn a_panicking_waker_leaves_the_rest_to_the_next_notify() {
+        struct Panics;
+        impl Wake for Panics {
+            fn wake(self: Arc<Self>) {
+                panic!("a waker that panics");
+            }
+        }
+        let list = NotifyList::new();
+        let panics = Waker::from(Arc::new(Panics));
+        let behind: Vec<_> = (0..WAKE_BATCH + 2).map(|_| counting()).collect();
+        let mut first = Box::pin(Listener::new());
+        let mut listeners: Vec<Pin<Box<Listener>>> = (0..behind.len())
+            .map(|_| Box::pin(Listener::new()))
+            .collect();
+        // SAFETY: every call passes `list`; each is stopped below.
+        unsafe { first.as_mut().listen(&list, &panics) };
+        for (listener, (_, waker)) in listeners.iter_mut().zip(&behind) {
+            // SAFETY: as above.
+            unsafe { listener.as_mut().listen(&list, waker) };
+        }
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| list.notify_all()));
+        assert!(unwound.is_err());
+        // The first batch (the panicking waker and 15 more) is spent; the
+        // three behind it are still linked.
+        assert_eq!(len(&list), 3);
+        list.notify_all();
+        assert_eq!(len(&list), 0);
+        let woken_behind: Vec<usize> = behind.iter().map(|(count, _)| woken(count)).collect();
+        assert_eq!(&woken_behind[WAKE_BATCH - 1..], [1, 1, 1]);
+        first.as_mut().stop(&list);
+        for listener in &mut listeners {
+            listener.as_mut().stop(&list);
+        }
     }
 
     /// Wakers run outside the lock: one that listens again on the same list

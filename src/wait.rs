@@ -231,7 +231,8 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         // this very value (one version, one value) and did not match it. A
         // transition after this SeqCst load comes after it in the total
         // order, so its setter sees our registration and `PENDING` (S2 after
-        // W2, S4 after W1): it records its entry and notifies. So the
+        // W2, S4 after W1): it records its entry, and its notify, or one
+        // alongside it that cleared `PENDING`, wakes us. So the
         // ledger has nothing to find, and the predicate nothing new to say.
         if Layout::<S>::version(observable.word.read_in_order()) == v0 {
             return None;

@@ -43,15 +43,18 @@
 //!   `waiter_count() > 0` before it set, say) records its entry, at a
 //!   version after `v0`.
 //! * **Arming.** If S4's load comes before a waiter's W1, S1 and S3 come
-//!   before its W3, which sees the transition. If it comes after, it reads
-//!   W1's byte or a later one: `PENDING` is set, and the setter takes the
-//!   lock after W1's hold released it, so finds the node linked (or already
-//!   taken) and wakes it; or another notifier's acquire cleared `PENDING`
-//!   after W1, and so after W1's hold (the byte was locked until then),
-//!   and that notify takes every node linked when it began, this one
-//!   included. The woken waiter looks again, and listens (W1) again before
+//!   before its W3, which sees the transition. If it comes after, it and
+//!   every later read of the byte in the setter's acquire read W1's byte or
+//!   a later one. Every write of the byte is a CAS from a free byte or the
+//!   holder's release, so whichever acquire first clears `PENDING` after W1
+//!   does so after W1's hold released the lock, finds the node linked (or
+//!   taken by an earlier notify, which woke it), and counts it in its
+//!   bound, so its notify wakes it: this setter's, or another's that ran
+//!   alongside. The woken waiter looks again, and listens (W1) again before
 //!   it parks, so the argument repeats until it finds what the transition
-//!   left. `PENDING` is only cleared by an acquire that then takes the list,
+//!   left; it ends, because each further wake needs another notifier's
+//!   clear of `PENDING` after the newer W1, and setters are finite in any
+//!   run. `PENDING` is only cleared by an acquire that then takes the list,
 //!   so no listener is left un-woken behind a clear bit.
 //!
 //! Setting `PENDING` anywhere but in the acquire that links breaks the
