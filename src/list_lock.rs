@@ -79,20 +79,14 @@ impl<T> ListLock<T> {
     /// Runs `f` under the lock; `PENDING` stays as it was.
     #[inline]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        match self.hold(Acquire::Keep, f) {
-            Some(result) => result,
-            None => unreachable!("a plain acquire always locks"),
-        }
+        self.hold_always(Acquire::Keep, f)
     }
 
     /// Runs `f` under the lock, setting `PENDING` in the acquire's RMW,
     /// which is SeqCst: W1 of `waiters.rs`, for a listener that links.
     #[inline]
     pub(crate) fn with_pending<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        match self.hold(Acquire::SetPending, f) {
-            Some(result) => result,
-            None => unreachable!("a plain acquire always locks"),
-        }
+        self.hold_always(Acquire::SetPending, f)
     }
 
     /// If `PENDING` is set: clears it in the acquire and runs `f` under the
@@ -103,13 +97,23 @@ impl<T> ListLock<T> {
         self.hold(Acquire::TakePending, f)
     }
 
+    /// `hold` for the acquires that always lock (all but `TakePending`).
+    #[inline]
+    fn hold_always<R>(&self, how: Acquire, f: impl FnOnce(&mut T) -> R) -> R {
+        match self.hold(how, f) {
+            Some(result) => result,
+            None => unreachable!("only TakePending may find nothing to do"),
+        }
+    }
+
     #[inline]
     fn hold<R>(&self, how: Acquire, f: impl FnOnce(&mut T) -> R) -> Option<R> {
         in_critical_section(|| {
             let held = self.acquire(how)?;
             // SAFETY: we hold the lock (`acquire` set `LOCKED` from a free
             // byte, with Acquire ordering, after the last holder's Release
-            // store): nobody else reaches the value until `held` drops.
+            // store; under loom it holds the gate): nobody else reaches the
+            // value until `held` drops.
             let result = self.value.with_mut(|value| f(unsafe { &mut *value }));
             drop(held);
             Some(result)
@@ -146,6 +150,10 @@ impl<T> ListLock<T> {
                 Acquire::Keep => (free | LOCKED, free, Ordering::Acquire),
                 // W1: the SeqCst RMW that makes the listener seen.
                 Acquire::SetPending => (PENDING | LOCKED, PENDING, Ordering::SeqCst),
+                // Acquire, not SeqCst: S4's load is the protocol's SeqCst
+                // point; the clear need only read the byte after the release
+                // of a listener's hold (`waiters.rs`, "Arming"), which every
+                // RMW does.
                 Acquire::TakePending => (LOCKED, 0, Ordering::Acquire),
             };
             match self

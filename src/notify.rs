@@ -196,6 +196,8 @@ impl Links {
 struct RearmOnUnwind<'a>(&'a NotifyList);
 
 impl Drop for RearmOnUnwind<'_> {
+    /// Takes the lock: wakers run outside it, so the unwinding thread does
+    /// not hold it here.
     #[cold]
     fn drop(&mut self) {
         self.0.links.with_pending(|_| ());
