@@ -534,6 +534,11 @@ impl Entry {
 }
 
 /// A waker that unparks the calling thread, for [`Listener::wait_blocking`].
+///
+/// One per thread, made on its first blocking wait and cloned (a reference
+/// count) for every later one, so a blocking wait allocates nothing after
+/// the thread's first. A thread whose locals are already torn down (a
+/// blocking wait in a thread-local's destructor) gets a fresh one.
 #[cfg(all(feature = "std", not(loom)))]
 pub(crate) fn thread_waker() -> Waker {
     struct Unpark(std::thread::Thread);
@@ -547,7 +552,17 @@ pub(crate) fn thread_waker() -> Waker {
         }
     }
 
-    Waker::from(std::sync::Arc::new(Unpark(std::thread::current())))
+    fn unpark_this_thread() -> Waker {
+        Waker::from(std::sync::Arc::new(Unpark(std::thread::current())))
+    }
+
+    std::thread_local! {
+        static THIS_THREAD: Waker = unpark_this_thread();
+    }
+
+    THIS_THREAD
+        .try_with(Waker::clone)
+        .unwrap_or_else(|_| unpark_this_thread())
 }
 
 /// The list alone, with and without `std` (the tests bring std along): Miri

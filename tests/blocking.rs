@@ -83,3 +83,43 @@ fn a_huge_timeout_does_not_overflow() {
     n.set(true);
     assert_eq!(waiter.join().unwrap(), Some(true));
 }
+
+/// A blocking wait from a thread-local's destructor, after the thread's own
+/// locals (its cached waker among them) may be gone: it still parks and is
+/// woken. On Linux, locals are torn down in reverse order of first use, so
+/// the cached waker (first used after `LATE`) goes first and the wait takes
+/// the fallback path.
+#[test]
+fn a_blocking_wait_in_a_thread_local_destructor_still_parks_and_wakes() {
+    struct WaitsOnDrop(Option<Arc<Observable<Conn>>>);
+    impl Drop for WaitsOnDrop {
+        fn drop(&mut self) {
+            if let Some(conn) = self.0.take() {
+                conn.wait_for_blocking(|s| s == Conn::Closing);
+            }
+        }
+    }
+    std::thread_local! {
+        static LATE: std::cell::RefCell<WaitsOnDrop> =
+            const { std::cell::RefCell::new(WaitsOnDrop(None)) };
+    }
+
+    let conn = Arc::new(Observable::new(Conn::Connected));
+    let waiter = {
+        let conn = conn.clone();
+        std::thread::spawn(move || {
+            LATE.with(|late| late.borrow_mut().0 = Some(conn.clone()));
+            // This thread's first blocking wait makes its cached waker.
+            assert_eq!(
+                conn.wait_for_blocking(|s| s == Conn::Connected),
+                Conn::Connected
+            );
+        })
+    };
+    within(Duration::from_secs(30), "a wait in a destructor", || {
+        until_registered(&conn);
+        conn.set(Conn::Closing);
+        waiter.join().unwrap();
+    });
+    assert_eq!(conn.waiter_count(), 0);
+}

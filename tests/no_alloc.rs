@@ -130,6 +130,59 @@ fn waiting_allocates_nothing() {
     assert_eq!(conn.waiter_count(), 0);
 }
 
+/// A blocking wait allocates nothing after its thread's first, whether it
+/// returns at once, parks until a setter wakes it, or times out: the thread's
+/// waker is made once and shared.
+#[test]
+fn blocking_waits_allocate_nothing_after_the_threads_first() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let conn = Observable::new(Conn::Disconnected);
+    let first_returned = AtomicBool::new(false);
+    // The thread's first blocking wait makes its waker (and std its handle).
+    assert_eq!(
+        conn.wait_for_blocking(|s| s == Conn::Disconnected),
+        Conn::Disconnected
+    );
+    std::thread::scope(|scope| {
+        // Spawned before counting starts: spawning allocates. It sets each
+        // target only once the waiter has registered for it.
+        let setter = scope.spawn(|| {
+            while conn.waiter_count() == 0 {
+                std::thread::yield_now();
+            }
+            conn.set(Conn::Connecting);
+            while !first_returned.load(Ordering::Acquire) || conn.waiter_count() == 0 {
+                std::thread::yield_now();
+            }
+            conn.set(Conn::Closing);
+        });
+        let allocated = allocations_in(|| {
+            assert_eq!(
+                conn.wait_for_blocking(|s| s == Conn::Disconnected),
+                Conn::Disconnected
+            );
+            assert_eq!(
+                conn.wait_for_blocking(|s| s == Conn::Connecting),
+                Conn::Connecting
+            );
+            first_returned.store(true, Ordering::Release);
+            assert_eq!(
+                conn.wait_for_timeout(|s| s == Conn::Closing, Duration::from_secs(60)),
+                Some(Conn::Closing)
+            );
+            assert_eq!(
+                conn.wait_for_timeout(|s| s == Conn::Closed, Duration::from_millis(1)),
+                None
+            );
+        });
+        setter.join().expect("setter");
+        assert_eq!(allocated, 0);
+    });
+    assert_eq!(conn.waiter_count(), 0);
+}
+
 #[test]
 fn an_observable_of_the_lifecycle_enum_is_small() {
     let size = std::mem::size_of::<Observable<Conn>>();
