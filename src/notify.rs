@@ -56,7 +56,7 @@ use core::task::{Poll, Waker};
 use pin_project_lite::pin_project;
 
 use crate::list_lock::ListLock;
-use crate::sync::{loom_const_fn, AtomicU8, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{loom_const_fn, AtomicU8, Ordering, UnsafeCell};
 
 /// In no list, and has not listened since it was new or stopped: its
 /// owner's alone. The engine reads "listened" as "this wait is registered".
@@ -223,17 +223,6 @@ impl Drop for RearmOnUnwind<'_> {
     }
 }
 
-/// Takes the waits a notify `released` off the count. Relaxed: each of them
-/// counted itself (W1 of `waiters.rs`) before it linked, and the notifier
-/// took the lock after that link, so this comes after that increment in the
-/// count's order.
-#[inline]
-fn uncount(registered: &AtomicUsize, released: usize) {
-    if released > 0 {
-        registered.fetch_sub(released, Ordering::Relaxed);
-    }
-}
-
 /// An `Observable`'s list of listening waiters.
 pub(crate) struct NotifyList {
     links: ListLock<Links>,
@@ -256,10 +245,8 @@ impl NotifyList {
     /// `transition` holds the bits of the transition being told (a ledger
     /// variant's, `ANY_TRANSITION`): a listener that
     /// [`ends_on`](Listener::listen) one of them is marked `RELEASED`, not
-    /// `NOTIFIED`, and taken off `registered` (`waiters.rs`, "Released"):
-    /// one RMW per round of the lock, before its wakers run, so a panicking
-    /// waker leaves no released wait counted.
-    pub(crate) fn notify_all(&self, transition: u32, registered: &AtomicUsize) {
+    /// `NOTIFIED`. Returns how many were: the caller uncounts them.
+    pub(crate) fn notify_all(&self, transition: u32) -> usize {
         // `PENDING` clear (S4 of `waiters.rs`): nobody linked since the last
         // notify began; done, without the lock. Else one listener, the
         // common hand-off, is taken without setting up a batch (measured:
@@ -281,10 +268,10 @@ impl NotifyList {
         // call that is still linked is among them, ahead of any entry linked
         // since (`listen` order), so it is taken.
         let mut left = match first {
-            None => return,
+            None => return 0,
             Some(Ok(single)) => {
-                uncount(registered, released);
-                return single.into_iter().for_each(Waker::wake);
+                single.into_iter().for_each(Waker::wake);
+                return released;
             }
             Some(Err(len)) => len,
         };
@@ -309,7 +296,6 @@ impl NotifyList {
                 }
                 left > 0
             });
-            uncount(registered, core::mem::take(&mut released));
             for waker in &mut batch[..taken] {
                 if let Some(waker) = waker.take() {
                     waker.wake();
@@ -321,7 +307,7 @@ impl NotifyList {
             core::mem::forget(batch);
             if !more {
                 core::mem::forget(rearm);
-                return;
+                return released;
             }
         }
     }
@@ -688,7 +674,7 @@ mod tests {
             unsafe { listener.as_mut().listen(&list, waker, 0) };
         }
         assert_eq!(len(&list), n);
-        list.notify_all(0, &crate::sync::AtomicUsize::new(0));
+        list.notify_all(0);
         assert_eq!(len(&list), 0);
         for (listener, (count, waker)) in listeners.iter_mut().zip(&wakers) {
             assert_eq!(woken(count), 1);
@@ -698,7 +684,7 @@ mod tests {
             listener.as_mut().stop(&list);
         }
         // A second notify finds nobody.
-        list.notify_all(0, &crate::sync::AtomicUsize::new(0));
+        list.notify_all(0);
         assert!(wakers.iter().all(|(count, _)| woken(count) == 1));
     }
 
@@ -714,7 +700,7 @@ mod tests {
         }
         listeners[1].as_mut().stop(&list);
         assert_eq!(len(&list), 2);
-        list.notify_all(0, &crate::sync::AtomicUsize::new(0));
+        list.notify_all(0);
         let counts: Vec<usize> = wakers.iter().map(|(count, _)| woken(count)).collect();
         assert_eq!(counts, [1, 0, 1]);
         for listener in &mut listeners {
@@ -739,7 +725,7 @@ mod tests {
         assert!(pending.is_pending());
         let counts = (Arc::strong_count(&first), Arc::strong_count(&second));
         assert_eq!(counts, (2, 3));
-        list.notify_all(0, &crate::sync::AtomicUsize::new(0));
+        list.notify_all(0);
         assert_eq!((woken(&first), woken(&second)), (0, 1));
         assert!(listener
             .as_mut()
@@ -772,14 +758,12 @@ mod tests {
             // SAFETY: as above.
             unsafe { listener.as_mut().listen(&list, waker, 0) };
         }
-        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            list.notify_all(0, &crate::sync::AtomicUsize::new(0))
-        }));
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| list.notify_all(0)));
         assert!(unwound.is_err());
         // The first batch (the panicking waker and 15 more) is spent; the
         // three behind it are still linked.
         assert_eq!(len(&list), 3);
-        list.notify_all(0, &crate::sync::AtomicUsize::new(0));
+        list.notify_all(0);
         assert_eq!(len(&list), 0);
         let woken_behind: Vec<usize> = behind.iter().map(|(count, _)| woken(count)).collect();
         assert_eq!(&woken_behind[WAKE_BATCH - 1..], [1, 1, 1]);
@@ -825,7 +809,7 @@ mod tests {
                 // SAFETY: every call passes `list`; each is stopped below.
                 unsafe { listener.as_mut().listen(list, &waker, 0) };
             }
-            list.notify_all(0, &crate::sync::AtomicUsize::new(0));
+            list.notify_all(0);
             assert_eq!(relisten.woken.load(Ordering::Relaxed), listeners);
             // The waker's own listener is linked again, not yet woken.
             assert_eq!(len(list), 1);

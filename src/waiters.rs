@@ -33,8 +33,8 @@
 //! * in [`after_transition`](Waiters::after_transition): **S2** a SeqCst
 //!   load of the count, and if it is 0, stop; **S3** the ledger write
 //!   (SeqCst); **S4** `notify_all`: a SeqCst load of the lock byte, and if
-//!   `PENDING` is set, take the lock clearing it, and wake every node,
-//!   uncounting the waits it released (one RMW per round of the lock).
+//!   `PENDING` is set, take the lock clearing it, and wake every node;
+//!   then uncount, in one RMW, the waits that notify released.
 //!
 //! # Why no wakeup is lost
 //!
@@ -76,11 +76,10 @@
 //! wait without a ring on an entry of a variant with one value that it
 //! matches). A notify for a transition with one of those bits marks the node
 //! `RELEASED` instead of `NOTIFIED`, and the setter takes those waits off
-//! the count, one RMW per round of the list's lock (up to 16 waits each),
-//! before it runs their wakers; a released wait does not uncount
+//! the count, one RMW for all of them; a released wait does not uncount
 //! itself when it completes or is dropped (`Listener::stop` says so). In a
-//! fan-out of `K` woken waits that is `K / 16` RMWs on the count instead of
-//! `K`, each on the line the setters write.
+//! fan-out of `K` woken waits that is one RMW on the count instead of `K`,
+//! each on the line the setters write.
 //!
 //! Why it is sound:
 //!
@@ -214,6 +213,12 @@ impl Waiters {
         }
         record();
         seqcst_order_point();
-        self.list.notify_all(transition, &self.registered);
+        let released = self.list.notify_all(transition);
+        if released > 0 {
+            // Relaxed: each released wait counted itself (W1) before it
+            // linked, and this notifier took the lock after that link, so
+            // this comes after that increment in the count's order.
+            self.registered.fetch_sub(released, Ordering::Relaxed);
+        }
     }
 }
