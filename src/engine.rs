@@ -125,15 +125,15 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
                 return Some(found);
             }
             if !this.listener.is_listening() {
-                // Asked first: it may run the predicate, which may panic,
-                // and nothing is registered yet. Then W1 (first listen only)
-                // and W2; W3 is the next look.
-                let ends_on = this.check.ends_on();
+                // W1 (first listen only) and W2, then W3 is the next look.
+                let check = &mut *this.check;
                 // SAFETY: it is not listening (just checked); every call on
                 // this listener passes this observable's list (`waiters` of
                 // the one check); and `finish`, which the drop of this
                 // pinned engine runs, stops it before it drops.
-                unsafe { waiters.listen_and_arm(this.listener.as_mut(), waker, ends_on) };
+                unsafe {
+                    waiters.listen_and_arm(this.listener.as_mut(), waker, || check.ends_on())
+                };
                 fresh = true;
             } else if !park(
                 this.listener.as_mut(),

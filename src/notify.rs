@@ -252,14 +252,11 @@ impl NotifyList {
         // common hand-off, is taken without setting up a batch (measured:
         // 50 of 481 instructions of a one-waiter wake); more: their number,
         // for the batched rounds below.
-        let mut released = 0;
         let first = self.links.take_pending(|links| match links.head {
             None => Ok(None),
             Some(entry) if links.len == 1 => {
                 // SAFETY: the head is linked in this list.
-                Ok(Some(unsafe {
-                    Self::take(links, entry, transition, &mut released)
-                }))
+                Ok(Some(unsafe { Self::take(links, entry, transition) }))
             }
             Some(_) => Err(links.len),
         });
@@ -268,13 +265,14 @@ impl NotifyList {
         // call that is still linked is among them, ahead of any entry linked
         // since (`listen` order), so it is taken.
         let mut left = match first {
-            None => return 0,
-            Some(Ok(single)) => {
-                single.into_iter().for_each(Waker::wake);
-                return released;
+            None | Some(Ok(None)) => return 0,
+            Some(Ok(Some((waker, released)))) => {
+                waker.wake();
+                return released as usize;
             }
             Some(Err(len)) => len,
         };
+        let mut released = 0;
         // Forgotten on the way out; dropped only if a waker panics.
         let rearm = RearmOnUnwind(self);
         loop {
@@ -289,8 +287,9 @@ impl NotifyList {
                         break;
                     };
                     // SAFETY: `entry` is the head, so linked in this list.
-                    let waker = unsafe { Self::take(links, entry, transition, &mut released) };
+                    let (waker, ends) = unsafe { Self::take(links, entry, transition) };
                     batch[taken] = Some(waker);
+                    released += ends as usize;
                     taken += 1;
                     left -= 1;
                 }
@@ -312,32 +311,28 @@ impl NotifyList {
         }
     }
     /// Takes `entry` out of the list, and its waker, and marks it
-    /// `RELEASED` (counting it in `released`) if it ends on `transition`,
-    /// else `NOTIFIED`: the notifier's last access to it.
+    /// `RELEASED` if it ends on `transition`, else `NOTIFIED`: the
+    /// notifier's last access to it. Returns the waker, and whether it
+    /// released the wait's registration.
     ///
     /// # Safety
     ///
     /// `links` is this list's, locked, and `entry` is linked in it (so
     /// valid, and its node ours until `NOTIFIED` or `RELEASED`).
     #[inline]
-    unsafe fn take(
-        links: &mut Links,
-        entry: NonNull<Entry>,
-        transition: u32,
-        released: &mut usize,
-    ) -> Waker {
+    unsafe fn take(links: &mut Links, entry: NonNull<Entry>, transition: u32) -> (Waker, bool) {
         // SAFETY: the caller's contract.
         unsafe {
             links.unlink(entry);
             let entry = entry.as_ref();
             let waker = entry.node.with_mut(|node| (*node).waker.take());
-            let ends = entry.ends_on.with_mut(|ends_on| *ends_on & transition != 0);
-            *released += ends as usize;
+            let released = entry.ends_on.with_mut(|ends_on| *ends_on & transition != 0);
             // From here the owner may free it.
-            entry
-                .state
-                .store(if ends { RELEASED } else { NOTIFIED }, Ordering::Release);
-            waker.expect("a linked listener has a waker")
+            entry.state.store(
+                if released { RELEASED } else { NOTIFIED },
+                Ordering::Release,
+            );
+            (waker.expect("a linked listener has a waker"), released)
         }
     }
 }

@@ -7,11 +7,11 @@
 //! 1. **First look**: remember the version `v0`, where the wait begins; for
 //!    level waits, if the current value matches, done, without registering
 //!    anything.
-//! 2. **Registering and listening** (W1 and W2 in `waiters.rs`): evaluate
-//!    the predicate on the one value of every ledger variant that has one
-//!    into a bit mask (variants that carry data are always in it), whose
-//!    variants with one value are those whose notify releases the wait
-//!    (`ends_on`); count the wait and listen; then look as in 3 (W3). A
+//! 2. **Registering and listening** (W1 and W2 in `waiters.rs`): once
+//!    counted, evaluate the predicate on the one value of every ledger
+//!    variant that has one into a bit mask (variants that carry data are
+//!    always in it), whose variants with one value are those whose notify
+//!    releases the wait (`ends_on`); listen; then look as in 3 (W3). A
 //!    setter that saw the registration records its entry and notifies; one
 //!    whose transition raced the first poll and saw none left it in the
 //!    word (the argument in `waiters.rs`). So a setter that waits for
@@ -34,7 +34,7 @@ use crate::ledger::{entered_since, Ledger};
 use crate::observable::Observable;
 use crate::state::State;
 use crate::sync::{Ordering, Word};
-use crate::waiters::{Waiters, ANY_TRANSITION};
+use crate::waiters::{variant_bit, Waiters, ANY_TRANSITION};
 use crate::word::Layout;
 
 /// What a wait is waiting for.
@@ -114,10 +114,8 @@ pub(crate) struct StateCheck<'a, S: State, P, const HISTORY: usize> {
     phase: Phase,
     /// The version at the first look, where the wait begins.
     v0: Word,
-    /// The ledger variants that may match: see `make_mask`.
+    /// The ledger variants that may match: see `register`.
     mask: u64,
-    /// The transitions whose notify releases this wait: see `ends_on`.
-    ends_on: u32,
     /// The last version read from the history ring.
     scanned: Word,
     /// The ring overwrote a transition this wait still needed.
@@ -137,7 +135,6 @@ impl<'a, S: State, P, const HISTORY: usize> StateCheck<'a, S, P, HISTORY> {
             phase: Phase::Start,
             v0: 0,
             mask: 0,
-            ends_on: 0,
             scanned: 0,
             lagged: false,
         })
@@ -174,14 +171,29 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
     /// look after their notify finds their slot in its window: `recheck`).
     /// Not a variant that carries data (its next entry may not match), nor
     /// a wait that reads a ring first (its scan may stop at a transition
-    /// whose ring write is still to land). Made with the mask, before the
-    /// first listen.
+    /// whose ring write is still to land). Asked before the first listen,
+    /// which is when the mask is made.
     #[inline]
     fn ends_on(&mut self) -> u32 {
         if matches!(self.phase, Phase::Looked) {
             self.make_mask();
         }
-        self.ends_on
+        if self.mode == Mode::Changed {
+            return ANY_TRANSITION;
+        }
+        if HISTORY > 0 {
+            return 0;
+        }
+        let mut ends_on = 0;
+        let mut rest = self.mask;
+        while rest != 0 {
+            let index = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if S::from_index(index).is_some() {
+                ends_on |= variant_bit(index);
+            }
+        }
+        ends_on
     }
 }
 
@@ -203,26 +215,12 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
     /// (`ends_on`): those whose one value matches, and every variant that
     /// carries data (its entries are matched when found).
     fn make_mask(&mut self) {
-        if self.mode == Mode::Changed {
-            self.ends_on = ANY_TRANSITION;
-            return;
-        }
-        for index in 0..S::VARIANTS {
-            if S::from_index(index).map_or(true, |only| self.predicate.matches(only)) {
-                self.mask |= 1 << index;
-            }
-        }
-        if HISTORY == 0 {
-            // Of those, the variants with one value, and a bit
-            // (`variant_bit`: up to 30). A loop apart from the one above,
-            // which the compiler folds for a fieldless enum.
-            let mut single = 0u32;
-            for index in 0..S::VARIANTS.min(31) {
-                if S::from_index(index).is_some() {
-                    single |= 1 << index;
+        if S::VARIANTS > 0 && self.mode != Mode::Changed {
+            for index in 0..S::VARIANTS {
+                if S::from_index(index).map_or(true, |only| self.predicate.matches(only)) {
+                    self.mask |= 1 << index;
                 }
             }
-            self.ends_on = self.mask as u32 & single;
         }
     }
 

@@ -18,7 +18,8 @@
 //!
 //! * **W1** count itself, in a SeqCst RMW (only on its first listen of this
 //!   wait: a waiter woken and listening again is counted already, unless
-//!   its notify released it, below);
+//!   its notify released it, below); then say which transitions end it
+//!   (`Check::ends_on`, which runs the predicate);
 //! * **W2** listen on the notify list. The acquire of the list's lock sets
 //!   `PENDING`, in one SeqCst RMW, and the node is linked before the lock
 //!   is released;
@@ -70,7 +71,7 @@
 //!
 //! # Released
 //!
-//! A wait says, as it listens, which transitions surely complete it: a bit per
+//! A wait says, at W1, which transitions surely complete it: a bit per
 //! ledger variant ([`variant_bit`]) and [`ANY_TRANSITION`], kept in its node
 //! (`Check::ends_on`: `changed` ends on any transition; a level or next
 //! wait without a ring on an entry of a variant with one value that it
@@ -136,6 +137,17 @@ pub(crate) const fn variant_bit(index: usize) -> u32 {
     }
 }
 
+/// Takes back a count whose wait unwound before it linked (a panicking
+/// predicate in `listen_and_arm`); forgotten on the normal path.
+struct UnregisterOnUnwind<'a>(&'a Waiters);
+
+impl Drop for UnregisterOnUnwind<'_> {
+    #[cold]
+    fn drop(&mut self) {
+        self.0.unregister();
+    }
+}
+
 /// Registered waiters and the notify list (module docs).
 pub(crate) struct Waiters {
     registered: AtomicUsize,
@@ -159,9 +171,9 @@ impl Waiters {
     }
 
     /// W1 and W2: counts this waiter if it is not counted yet (its first
-    /// listen in this wait, or its first since a notify released it), then
-    /// listens (which sets `PENDING`), with `ends_on`, the transitions whose
-    /// notify releases it. [`Listener::has_listened`] says "counted" from then on,
+    /// listen in this wait, or its first since a notify released it), asks
+    /// `ends_on` for the transitions that end it, then listens (which sets
+    /// `PENDING`). [`Listener::has_listened`] says "counted" from then on,
     /// until the wait [`unregister`](Self::unregister)s or a notify
     /// releases it. The caller looks again, with SeqCst loads, before it
     /// parks.
@@ -174,12 +186,21 @@ impl Waiters {
         &self,
         listener: Pin<&mut Listener>,
         waker: &Waker,
-        ends_on: u32,
+        ends_on: impl FnOnce() -> u32,
     ) {
-        if !listener.has_listened() {
+        let ends_on = if listener.has_listened() {
+            ends_on()
+        } else {
             self.registered.fetch_add(1, Ordering::SeqCst);
             seqcst_order_point();
-        }
+            // Until it links, the listener says "not registered" to its
+            // engine's drop: a panic in `ends_on` (the wait's predicate)
+            // must take the count back itself.
+            let unwinding = UnregisterOnUnwind(self);
+            let ends_on = ends_on();
+            core::mem::forget(unwinding);
+            ends_on
+        };
         // SAFETY: the caller's contract.
         unsafe { listener.listen(&self.list, waker, ends_on) };
         seqcst_order_point();

@@ -193,37 +193,27 @@ fn wait_for_some_returns_a_transient_some_as_the_value_inside() {
 /// The window between a wait counting itself (`waiter_count()` goes up) and
 /// its look after registering: a setter that saw the count and then set is
 /// seen, even if its transient is gone by that look. The transitions are
-/// made from inside the waker's `clone`, which the wait's listen calls in
-/// that window (after counting, before linking): a deterministic stand-in
-/// for a setter thread that waits for `waiter_count() > 0`, as
-/// `tests/blocking.rs` does.
+/// made from inside the predicate, which the wait calls in that window (on
+/// every variant, to build its mask): a deterministic stand-in for a setter
+/// thread that waits for `waiter_count() > 0`, as `tests/blocking.rs` does.
 #[test]
 fn a_transient_set_right_after_registration_is_seen() {
-    use std::future::Future;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
-
-    static CONN: Observable<Conn> = Observable::new(Conn::Connected);
-    static INJECTED: AtomicBool = AtomicBool::new(false);
-    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
-    fn clone(_: *const ()) -> RawWaker {
-        if CONN.waiter_count() == 1 && !INJECTED.swap(true, Ordering::Relaxed) {
-            CONN.set(Conn::Closing);
-            CONN.set(Conn::Closed);
+    let conn = Observable::new(Conn::Connected);
+    let injected = std::cell::Cell::new(false);
+    let wait = conn.wait_for(|s| {
+        if conn.waiter_count() == 1 && !injected.replace(true) {
+            conn.set(Conn::Closing);
+            conn.set(Conn::Closed);
         }
-        RawWaker::new(std::ptr::null(), &VTABLE)
-    }
-    fn noop(_: *const ()) {}
-    // SAFETY: every function of the vtable ignores the (null) data pointer.
-    let waker = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) };
-
-    let mut wait = std::pin::pin!(CONN.wait_for(|s| s == Conn::Closing));
-    let first = wait.as_mut().poll(&mut Context::from_waker(&waker));
+        s == Conn::Closing
+    });
+    let mut wait = std::pin::pin!(wait);
+    let first = block_on(poll_once(&mut wait));
     assert!(
-        INJECTED.load(Ordering::Relaxed),
-        "the waker was cloned in the registration window"
+        injected.get(),
+        "the predicate ran in the registration window"
     );
-    assert_eq!(first, Poll::Ready(Conn::Closing));
-    assert_eq!(CONN.get(), Conn::Closed);
-    assert_eq!(CONN.waiter_count(), 0);
+    assert_eq!(first, Some(Conn::Closing));
+    assert_eq!(conn.get(), Conn::Closed);
+    assert_eq!(conn.waiter_count(), 0);
 }
