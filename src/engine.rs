@@ -33,26 +33,13 @@ pub(crate) trait Check<'a>: OnObservable<'a> {
     /// (any ordering will do), then after, when every load of the state
     /// word, the ledger or the ring is SeqCst (W3 in `waiters.rs`).
     fn check(&mut self) -> Option<Self::Output>;
-
-    /// The transitions whose notify ends this wait for certain: its next
-    /// look after that notify finds what it waits for, so the notifier may
-    /// end its registration (`waiters.rs`, "Released"). Asked before each
-    /// listen, after a first look that found nothing. A bit per ledger
-    /// variant ([`variant_bit`](crate::waiters::variant_bit)) and
-    /// [`ANY_TRANSITION`](crate::waiters::ANY_TRANSITION); 0, the default,
-    /// for none.
-    fn ends_on(&mut self) -> u32 {
-        0
-    }
 }
 
 pin_project! {
     /// A [`Check`] and its listener. The wait is registered (counted in
-    /// [`Waiters`]) from its first listen until it finishes, or until a
-    /// notify releases it: the listener's
-    /// [`has_listened`](Listener::has_listened) and
-    /// [`stop`](Listener::stop) say so, which keeps the future a word
-    /// smaller than a guard would. `!Unpin`: the notify list
+    /// [`Waiters`]) from its first listen until it finishes: the listener's
+    /// [`has_listened`](Listener::has_listened) says so, which keeps the
+    /// future a word smaller than a guard would. `!Unpin`: the notify list
     /// links the listener's node, inside it.
     #[project = EngineProj]
     pub(crate) struct Engine<'a, C: OnObservable<'a>> {
@@ -125,15 +112,12 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
                 return Some(found);
             }
             if !this.listener.is_listening() {
-                // W1 (first listen only) and W2, then W3 is the next look.
-                let check = &mut *this.check;
+                // W1 and W2, then W3 is the next look.
                 // SAFETY: it is not listening (just checked); every call on
                 // this listener passes this observable's list (`waiters` of
                 // the one check); and `finish`, which the drop of this
                 // pinned engine runs, stops it before it drops.
-                unsafe {
-                    waiters.listen_and_arm(this.listener.as_mut(), waker, || check.ends_on())
-                };
+                unsafe { waiters.listen_and_arm(this.listener.as_mut(), waker) };
                 fresh = true;
             } else if !park(
                 this.listener.as_mut(),
@@ -156,14 +140,13 @@ impl<'a, C: Check<'a>> EngineProj<'_, 'a, C> {
 }
 
 impl<'a, C: OnObservable<'a>> EngineProj<'_, 'a, C> {
-    /// Stops listening and unregisters, if the wait had registered and no
-    /// notify released it: the wait is over (completed, or dropped).
+    /// Unregisters and stops listening, if the wait had registered: the
+    /// wait is over (completed, or dropped).
     fn finish(&mut self) {
         if self.listener.has_listened() {
             let waiters = self.check.waiters();
-            if self.listener.as_mut().stop(waiters.list()) {
-                waiters.unregister();
-            }
+            self.listener.as_mut().stop(waiters.list());
+            waiters.unregister();
         }
     }
 }

@@ -180,7 +180,7 @@ pub const fn finite_product(fields: &[(usize, bool)]) -> usize {
 /// plain serial-number order would call an entry more than half the version
 /// space old "later" and leave it forever, so a stale slot is overwritten.
 ///
-/// SeqCst on success: S3 in `waiters.rs`, so a waiter that listens (W2)
+/// SeqCst on success: S3 in `waiters.rs`, so a waiter that listens (W1)
 /// after this setter's S4 sees it in its look (W3). It is also a release: a waiter
 /// that sees this entry then loads the word and gets a version at least
 /// the entry's (the setter's CAS on the word comes first), so the entry falls

@@ -1,7 +1,7 @@
 //! The notify list's lock: one byte that is both the lock and the list's
 //! `PENDING` bit, "a listener linked since the last notify began". Putting
 //! the bit in the lock makes it free: a listener sets it in the RMW that
-//! takes the lock (W2 of `waiters.rs`), a notifier clears it in the RMW
+//! takes the lock (W1 of `waiters.rs`), a notifier clears it in the RMW
 //! that takes the lock, and a notifier that finds it clear returns after one
 //! load, without the lock (S4).
 //!
@@ -41,7 +41,7 @@ const PENDING: u8 = 2;
 enum Acquire {
     /// Leaves it as it is: unlinking, refreshing a waker.
     Keep,
-    /// Sets it: linking (W2).
+    /// Sets it: linking (W1).
     SetPending,
     /// Locks only if it is set, and clears it: a notify.
     TakePending,
@@ -83,7 +83,7 @@ impl<T> ListLock<T> {
     }
 
     /// Runs `f` under the lock, setting `PENDING` in the acquire's RMW,
-    /// which is SeqCst: W2 of `waiters.rs`, for a listener that links.
+    /// which is SeqCst: W1 of `waiters.rs`, for a listener that links.
     #[inline]
     pub(crate) fn with_pending<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         self.hold_always(Acquire::SetPending, f)
@@ -148,7 +148,7 @@ impl<T> ListLock<T> {
             let free = byte & !LOCKED;
             let (locked, kept, success) = match how {
                 Acquire::Keep => (free | LOCKED, free, Ordering::Acquire),
-                // W2: the SeqCst RMW that makes the listener seen.
+                // W1: the SeqCst RMW that makes the listener seen.
                 Acquire::SetPending => (PENDING | LOCKED, PENDING, Ordering::SeqCst),
                 // Acquire, not SeqCst: S4's load is the protocol's SeqCst
                 // point; the clear need only read the byte after the release

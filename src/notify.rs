@@ -15,21 +15,17 @@
 //!   listened: "a notify that begins after `listen` is seen". (One woken by
 //!   an earlier notify looks again and listens again: `waiters.rs`.)
 //! * [`NotifyList::notify_all`] takes every node that was linked when it
-//!   began out of the list, takes its waker, marks it `NOTIFIED` (or
-//!   `RELEASED`, if the transition is one the node ends on, and counts it)
-//!   and wakes it (outside the lock, in batches).
+//!   began out of the list, takes its waker, marks it `NOTIFIED` and wakes
+//!   it (outside the lock, in batches).
 //!
 //! | `Listener::state` | the node | who may touch the node |
 //! |---|---|---|
 //! | `FRESH` | in no list, not listened since new or stopped | its owner, the wait future |
 //! | `LINKED` | in the list, with a waker | whoever holds the list's lock, the owner included |
 //! | `NOTIFIED` | out of the list, its waker taken | its owner, once an Acquire load saw `NOTIFIED` |
-//! | `RELEASED` | as `NOTIFIED`, and its wait's registration ended by the notifier (`waiters.rs`, "Released") | its owner, once an Acquire load saw `RELEASED` |
 //! | `SPENT` | in no list again, told it was notified; still "has listened" | its owner |
 //!
-//! Told it was released, a listener is `FRESH` again: its wait is no longer
-//! counted, and counts itself again if it listens again. The notifier's
-//! Release store of `NOTIFIED` or `RELEASED` is its last access to a node:
+//! The notifier's Release store of `NOTIFIED` is its last access to a node:
 //! after it the owner may complete and free the future without the lock.
 //! That is what makes the woken path cheap: a woken wait completes, or
 //! listens again, with one atomic load and no lock, and a future dropped
@@ -68,11 +64,6 @@ const NOTIFIED: u8 = 2;
 /// In no list again after listening, notified and told so: its owner's.
 /// It has listened: the engine's wait is still registered.
 const SPENT: u8 = 3;
-/// As `NOTIFIED`, and the notify ended the wait's registration too: the
-/// transition it was woken for was one its listener [`ends_on`](Listener::listen),
-/// so the wait completes on its next look, and the notifier uncounted it
-/// (`waiters.rs`, "Released"). Told so, the owner is `FRESH` again.
-const RELEASED: u8 = 4;
 
 /// Wakers taken per round of the lock in `notify_all`: the lock is
 /// released to wake them, so a fan-out to many waiters does not hold it
@@ -84,24 +75,17 @@ const WAKE_BATCH: usize = 16;
 /// claims the unique access the list's pointers would contradict.
 struct Entry {
     state: AtomicU8,
-    /// The transitions whose notify ends this wait (`waiters.rs`,
-    /// "Released"): a bit per ledger variant and `ANY_TRANSITION`. Touched
-    /// as the node is; a field of its own, so that it fits in the entry's
-    /// padding.
-    ends_on: UnsafeCell<u32>,
     node: UnsafeCell<Node>,
     _pinned: PhantomPinned,
 }
 
 impl Entry {
-    /// Takes the node back after an Acquire load saw `notified`
-    /// (`NOTIFIED` or `RELEASED`), and checks that the notifier took its
-    /// waker: `SPENT`, or `FRESH` if the notify released the registration.
-    /// Free in release builds; under loom it is an access to the node that
-    /// the model checks for a happens-before edge from the notifier's last
-    /// one. Returns whether the wait is still registered.
+    /// Takes the node back after an Acquire load saw `NOTIFIED`, and checks
+    /// that the notifier took its waker. Free in release builds; under loom
+    /// it is an access to the node that the model checks for a
+    /// happens-before edge from the notifier's last one.
     #[inline(always)]
-    fn reclaim(&self, notified: u8) -> bool {
+    fn reclaim(&self) {
         self.node.with_mut(|node| {
             // SAFETY: the caller saw `NOTIFIED` with an Acquire load: the
             // notifier's accesses, which end with its Release store of it,
@@ -109,10 +93,7 @@ impl Entry {
             let waker = unsafe { &(*node).waker };
             debug_assert!(waker.is_none(), "the notifier takes the waker");
         });
-        let registered = notified != RELEASED;
-        self.state
-            .store(if registered { SPENT } else { FRESH }, Ordering::Relaxed);
-        registered
+        self.state.store(SPENT, Ordering::Relaxed);
     }
 }
 
@@ -241,12 +222,7 @@ impl NotifyList {
     /// linked during it, which only costs them a look), or leaves them to a
     /// notify that runs alongside it: one whose first round cleared
     /// `PENDING` after they linked, and so counted them in its bound.
-    ///
-    /// `transition` holds the bits of the transition being told (a ledger
-    /// variant's, `ANY_TRANSITION`): a listener that
-    /// [`ends_on`](Listener::listen) one of them is marked `RELEASED`, not
-    /// `NOTIFIED`. Returns how many were: the caller uncounts them.
-    pub(crate) fn notify_all(&self, transition: u32) -> usize {
+    pub(crate) fn notify_all(&self) {
         // `PENDING` clear (S4 of `waiters.rs`): nobody linked since the last
         // notify began; done, without the lock. Else one listener, the
         // common hand-off, is taken without setting up a batch (measured:
@@ -254,10 +230,8 @@ impl NotifyList {
         // for the batched rounds below.
         let first = self.links.take_pending(|links| match links.head {
             None => Ok(None),
-            Some(entry) if links.len == 1 => {
-                // SAFETY: the head is linked in this list.
-                Ok(Some(unsafe { Self::take(links, entry, transition) }))
-            }
+            // SAFETY: the head is linked in this list.
+            Some(entry) if links.len == 1 => Ok(Some(unsafe { Self::take(links, entry) })),
             Some(_) => Err(links.len),
         });
         // At most the entries linked at that first round: bounded, however
@@ -265,14 +239,10 @@ impl NotifyList {
         // call that is still linked is among them, ahead of any entry linked
         // since (`listen` order), so it is taken.
         let mut left = match first {
-            None | Some(Ok(None)) => return 0,
-            Some(Ok(Some((waker, released)))) => {
-                waker.wake();
-                return released as usize;
-            }
+            None => return,
+            Some(Ok(single)) => return single.into_iter().for_each(Waker::wake),
             Some(Err(len)) => len,
         };
-        let mut released = 0;
         // Forgotten on the way out; dropped only if a waker panics.
         let rearm = RearmOnUnwind(self);
         loop {
@@ -287,9 +257,7 @@ impl NotifyList {
                         break;
                     };
                     // SAFETY: `entry` is the head, so linked in this list.
-                    let (waker, ends) = unsafe { Self::take(links, entry, transition) };
-                    batch[taken] = Some(waker);
-                    released += ends as usize;
+                    batch[taken] = Some(unsafe { Self::take(links, entry) });
                     taken += 1;
                     left -= 1;
                 }
@@ -306,33 +274,26 @@ impl NotifyList {
             core::mem::forget(batch);
             if !more {
                 core::mem::forget(rearm);
-                return released;
+                return;
             }
         }
     }
     /// Takes `entry` out of the list, and its waker, and marks it
-    /// `RELEASED` if it ends on `transition`, else `NOTIFIED`: the
-    /// notifier's last access to it. Returns the waker, and whether it
-    /// released the wait's registration.
+    /// `NOTIFIED`: the notifier's last access to it.
     ///
     /// # Safety
     ///
     /// `links` is this list's, locked, and `entry` is linked in it (so
-    /// valid, and its node ours until `NOTIFIED` or `RELEASED`).
+    /// valid, and its node ours until `NOTIFIED`).
     #[inline]
-    unsafe fn take(links: &mut Links, entry: NonNull<Entry>, transition: u32) -> (Waker, bool) {
+    unsafe fn take(links: &mut Links, entry: NonNull<Entry>) -> Waker {
         // SAFETY: the caller's contract.
         unsafe {
             links.unlink(entry);
-            let entry = entry.as_ref();
-            let waker = entry.node.with_mut(|node| (*node).waker.take());
-            let released = entry.ends_on.with_mut(|ends_on| *ends_on & transition != 0);
+            let waker = entry.as_ref().node.with_mut(|node| (*node).waker.take());
             // From here the owner may free it.
-            entry.state.store(
-                if released { RELEASED } else { NOTIFIED },
-                Ordering::Release,
-            );
-            (waker.expect("a linked listener has a waker"), released)
+            entry.as_ref().state.store(NOTIFIED, Ordering::Release);
+            waker.expect("a linked listener has a waker")
         }
     }
 }
@@ -363,7 +324,6 @@ impl Listener {
         Listener {
             entry: Entry {
                 state: AtomicU8::new(FRESH),
-                ends_on: UnsafeCell::new(0),
                 node: UnsafeCell::new(Node {
                     waker: None,
                     prev: None,
@@ -375,29 +335,23 @@ impl Listener {
     }
 
     /// Linked, or notified and not yet told so. Relaxed: the only change
-    /// another thread makes is `LINKED` to `NOTIFIED` or `RELEASED`, and all
-    /// three answer `true`; the owner reads what it wrote itself.
+    /// another thread makes is `LINKED` to `NOTIFIED`, and both answer
+    /// `true`; the owner reads what it wrote itself.
     #[inline]
     pub(crate) fn is_listening(&self) -> bool {
-        matches!(
-            self.entry.state.load(Ordering::Relaxed),
-            LINKED | NOTIFIED | RELEASED
-        )
+        matches!(self.entry.state.load(Ordering::Relaxed), LINKED | NOTIFIED)
     }
 
-    /// Listened since it was new or last [`stop`](Self::stop)ped, or told
-    /// that its notify released it. The engine reads it as "registered"
-    /// where the listener is not listening (then it is exact); a listening
-    /// one may have been released meanwhile, which `stop` reports. Relaxed,
-    /// as for `is_listening`.
+    /// Listened since it was new or last [`stop`](Self::stop)ped. Relaxed,
+    /// as for `is_listening`: every state another thread stores is one that
+    /// has listened.
     #[inline]
     pub(crate) fn has_listened(&self) -> bool {
         self.entry.state.load(Ordering::Relaxed) != FRESH
     }
 
     /// Links this listener into `list`, to wake `waker`: every `notify_all`
-    /// that begins after this returns wakes it. `ends_on`: the transitions
-    /// whose notify ends the wait (`waiters.rs`, "Released"), 0 for none.
+    /// that begins after this returns wakes it.
     ///
     /// # Safety
     ///
@@ -406,21 +360,16 @@ impl Listener {
     /// [`stop`](Self::stop) with this same `list`, it passes `list` to every
     /// call that takes one, and does not drop the listener (the list points
     /// into it).
-    pub(crate) unsafe fn listen(
-        self: Pin<&mut Self>,
-        list: &NotifyList,
-        waker: &Waker,
-        ends_on: u32,
-    ) {
+    pub(crate) unsafe fn listen(self: Pin<&mut Self>, list: &NotifyList, waker: &Waker) {
         let entry = self.entry();
         debug_assert!(!matches!(
             entry.state.load(Ordering::Relaxed),
-            LINKED | NOTIFIED | RELEASED
+            LINKED | NOTIFIED
         ));
         // Cloned before the lock, and dropped after it: a waker's code never
         // runs under the lock.
         let mut waker = Some(waker.clone());
-        // W2 of `waiters.rs`: the acquire sets `PENDING`, in a SeqCst RMW.
+        // W1 of `waiters.rs`: the acquire sets `PENDING`, in a SeqCst RMW.
         list.links.with_pending(|links| {
             // SAFETY: the entry is not listening, so its node is ours; under
             // the lock it becomes the list's. It is pinned (`self` is), and
@@ -429,7 +378,6 @@ impl Listener {
                 entry
                     .node
                     .with_mut(|node| core::mem::swap(&mut (*node).waker, &mut waker));
-                entry.ends_on.with_mut(|ends| *ends = ends_on);
                 links.push_back(NonNull::from(entry));
             }
             entry.state.store(LINKED, Ordering::Relaxed);
@@ -449,8 +397,8 @@ impl Listener {
             LINKED => {}
             // The notifier is done with the node (its Release store, read by
             // our Acquire load).
-            notified @ (NOTIFIED | RELEASED) => {
-                entry.reclaim(notified);
+            NOTIFIED => {
+                entry.reclaim();
                 return Poll::Ready(());
             }
             _ => return Poll::Ready(()),
@@ -461,19 +409,19 @@ impl Listener {
     /// Stops listening, unlinking the node from `list` if it is still
     /// linked, and forgets that it listened: `FRESH` again, whatever the
     /// state was, so nothing can leave a linked node looking unlinked.
-    /// Returns whether the wait was still registered: it had listened, and
-    /// no notify released it.
     #[inline]
-    pub(crate) fn stop(self: Pin<&mut Self>, list: &NotifyList) -> bool {
+    pub(crate) fn stop(self: Pin<&mut Self>, list: &NotifyList) {
         let entry = self.entry();
-        let registered = match entry.state.load(Ordering::Acquire) {
-            LINKED => return entry.unlink_cancelled(list),
+        match entry.state.load(Ordering::Acquire) {
+            LINKED => {}
             // As in `poll_notified`: the node is ours.
-            notified @ (NOTIFIED | RELEASED) => entry.reclaim(notified),
-            state => state == SPENT,
-        };
-        entry.state.store(FRESH, Ordering::Relaxed);
-        registered
+            NOTIFIED => {
+                entry.reclaim();
+                return entry.state.store(FRESH, Ordering::Relaxed);
+            }
+            _ => return entry.state.store(FRESH, Ordering::Relaxed),
+        }
+        entry.unlink_cancelled(list);
     }
 
     /// Blocks the thread until notified: `false` if `deadline` passed first.
@@ -488,8 +436,8 @@ impl Listener {
         loop {
             match entry.state.load(Ordering::Acquire) {
                 LINKED => {}
-                notified @ (NOTIFIED | RELEASED) => {
-                    entry.reclaim(notified);
+                NOTIFIED => {
+                    entry.reclaim();
                     return true;
                 }
                 _ => return true,
@@ -529,9 +477,8 @@ impl Entry {
         let mut fresh: Option<Waker> = None;
         loop {
             let done = list.links.with(|_| {
-                let state = entry.state.load(Ordering::Relaxed);
-                if state != LINKED {
-                    return Some(Poll::Ready(state));
+                if entry.state.load(Ordering::Relaxed) == NOTIFIED {
+                    return Some(Poll::Ready(()));
                 }
                 // SAFETY: still `LINKED`, and we hold the lock: the node is
                 // ours.
@@ -548,8 +495,8 @@ impl Entry {
                 })
             });
             match done {
-                Some(Poll::Ready(notified)) => {
-                    entry.reclaim(notified);
+                Some(Poll::Ready(())) => {
+                    entry.reclaim();
                     return Poll::Ready(());
                 }
                 // `fresh` holds the stale waker now, if any: dropped here.
@@ -564,29 +511,25 @@ impl Entry {
     /// notified node, stays a few instructions in the caller (measured:
     /// 383 against 358 instructions per woken wait, 36,402 against 32,375
     /// per 64-waiter round).
-    /// Returns whether the wait was still registered (`stop`'s answer).
     #[cold]
     #[inline(never)]
-    fn unlink_cancelled(&self, list: &NotifyList) -> bool {
+    fn unlink_cancelled(&self, list: &NotifyList) {
         let entry = self;
-        let (waker, registered) = list.links.with(|links| {
+        let waker = list.links.with(|links| {
             // A notifier may have taken it out since our load; the lock
             // orders its accesses before ours.
-            let state = entry.state.load(Ordering::Relaxed);
-            if state != LINKED {
-                return (None, state != RELEASED);
+            if entry.state.load(Ordering::Relaxed) != LINKED {
+                return None;
             }
             // SAFETY: `LINKED` in `list` (the caller's contract from
             // `listen`), and we hold its lock.
-            let waker = unsafe {
+            unsafe {
                 links.unlink(NonNull::from(entry));
                 entry.node.with_mut(|node| (*node).waker.take())
-            };
-            (waker, true)
+            }
         });
         entry.state.store(FRESH, Ordering::Relaxed);
         drop(waker);
-        registered
     }
 }
 
@@ -666,10 +609,10 @@ mod tests {
             (0..n).map(|_| Box::pin(Listener::new())).collect();
         for (listener, (_, waker)) in listeners.iter_mut().zip(&wakers) {
             // SAFETY: every call passes `list`; each is stopped below.
-            unsafe { listener.as_mut().listen(&list, waker, 0) };
+            unsafe { listener.as_mut().listen(&list, waker) };
         }
         assert_eq!(len(&list), n);
-        list.notify_all(0);
+        list.notify_all();
         assert_eq!(len(&list), 0);
         for (listener, (count, waker)) in listeners.iter_mut().zip(&wakers) {
             assert_eq!(woken(count), 1);
@@ -679,7 +622,7 @@ mod tests {
             listener.as_mut().stop(&list);
         }
         // A second notify finds nobody.
-        list.notify_all(0);
+        list.notify_all();
         assert!(wakers.iter().all(|(count, _)| woken(count) == 1));
     }
 
@@ -691,11 +634,11 @@ mod tests {
             (0..3).map(|_| Box::pin(Listener::new())).collect();
         for (listener, (_, waker)) in listeners.iter_mut().zip(&wakers) {
             // SAFETY: every call passes `list`; each is stopped below.
-            unsafe { listener.as_mut().listen(&list, waker, 0) };
+            unsafe { listener.as_mut().listen(&list, waker) };
         }
         listeners[1].as_mut().stop(&list);
         assert_eq!(len(&list), 2);
-        list.notify_all(0);
+        list.notify_all();
         let counts: Vec<usize> = wakers.iter().map(|(count, _)| woken(count)).collect();
         assert_eq!(counts, [1, 0, 1]);
         for listener in &mut listeners {
@@ -710,7 +653,7 @@ mod tests {
         let (second, second_waker) = counting();
         let mut listener = pin!(Listener::new());
         // SAFETY: every call passes `list`; stopped below.
-        unsafe { listener.as_mut().listen(&list, &first_waker, 0) };
+        unsafe { listener.as_mut().listen(&list, &first_waker) };
         // The list holds a clone of each waker it is given, and only one.
         assert_eq!(Arc::strong_count(&first), 3);
         let pending = listener.as_mut().poll_notified(&list, &first_waker);
@@ -720,7 +663,7 @@ mod tests {
         assert!(pending.is_pending());
         let counts = (Arc::strong_count(&first), Arc::strong_count(&second));
         assert_eq!(counts, (2, 3));
-        list.notify_all(0);
+        list.notify_all();
         assert_eq!((woken(&first), woken(&second)), (0, 1));
         assert!(listener
             .as_mut()
@@ -748,17 +691,17 @@ mod tests {
             .map(|_| Box::pin(Listener::new()))
             .collect();
         // SAFETY: every call passes `list`; each is stopped below.
-        unsafe { first.as_mut().listen(&list, &panics, 0) };
+        unsafe { first.as_mut().listen(&list, &panics) };
         for (listener, (_, waker)) in listeners.iter_mut().zip(&behind) {
             // SAFETY: as above.
-            unsafe { listener.as_mut().listen(&list, waker, 0) };
+            unsafe { listener.as_mut().listen(&list, waker) };
         }
-        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| list.notify_all(0)));
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| list.notify_all()));
         assert!(unwound.is_err());
         // The first batch (the panicking waker and 15 more) is spent; the
         // three behind it are still linked.
         assert_eq!(len(&list), 3);
-        list.notify_all(0);
+        list.notify_all();
         assert_eq!(len(&list), 0);
         let woken_behind: Vec<usize> = behind.iter().map(|(count, _)| woken(count)).collect();
         assert_eq!(&woken_behind[WAKE_BATCH - 1..], [1, 1, 1]);
@@ -786,7 +729,7 @@ mod tests {
                 let listener = slot.get_or_insert_with(|| Box::pin(Listener::new()));
                 listener.as_mut().stop(self.list);
                 // SAFETY: every call passes `self.list`; stopped below.
-                unsafe { listener.as_mut().listen(self.list, &waker, 0) };
+                unsafe { listener.as_mut().listen(self.list, &waker) };
             }
         }
         static LIST: NotifyList = NotifyList::new();
@@ -802,9 +745,9 @@ mod tests {
                 (0..listeners).map(|_| Box::pin(Listener::new())).collect();
             for listener in &mut parked {
                 // SAFETY: every call passes `list`; each is stopped below.
-                unsafe { listener.as_mut().listen(list, &waker, 0) };
+                unsafe { listener.as_mut().listen(list, &waker) };
             }
-            list.notify_all(0);
+            list.notify_all();
             assert_eq!(relisten.woken.load(Ordering::Relaxed), listeners);
             // The waker's own listener is linked again, not yet woken.
             assert_eq!(len(list), 1);

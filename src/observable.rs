@@ -8,7 +8,7 @@ use crate::state::State;
 use crate::sync::{loom_const, loom_const_fn, Word};
 use crate::wait::{AnyValue, Changed, Equals, Mode, SomeMatching, StateCheck, WaitFor};
 use crate::wait::{WaitForSome, WaitUntil};
-use crate::waiters::{variant_bit, Waiters, ANY_TRANSITION};
+use crate::waiters::Waiters;
 use crate::word::{Layout, StateWord};
 
 /// Observable state in one atomic word.
@@ -137,16 +137,11 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     }
 
     /// How many waits are registered right now: futures polled at least once
-    /// and not yet completed or dropped, and blocking waits in progress,
-    /// less those woken by a transition that surely completes them.
+    /// and not yet completed or dropped, and blocking waits in progress.
     ///
     /// A snapshot for diagnostics and tests; it may be stale as soon as it
     /// returns. A wait whose condition already held at its first check never
-    /// registers. The `set` that wakes a wait it completes for certain (an
-    /// entry of a variant without data that the wait matches, on an
-    /// observable without a history ring; any transition, for `changed`)
-    /// takes it off the count at once, before its task runs: it has nothing
-    /// left to wait for.
+    /// registers.
     ///
     /// ```
     /// use futures_lite::future::{block_on, poll_once};
@@ -158,12 +153,6 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
     ///     assert_eq!(ready.waiter_count(), 1);
     /// } // the wait is dropped here
     /// assert_eq!(ready.waiter_count(), 0);
-    ///
-    /// let mut wait = std::pin::pin!(ready.wait_until(true));
-    /// assert!(block_on(poll_once(&mut wait)).is_none());
-    /// ready.set(true); // completes the wait: no longer counted
-    /// assert_eq!(ready.waiter_count(), 0);
-    /// assert_eq!(block_on(wait), true);
     /// ```
     pub fn waiter_count(&self) -> usize {
         self.waiters.count()
@@ -266,12 +255,7 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
                 &self.word,
             );
         }
-        let transition = if S::VARIANTS > 0 {
-            ANY_TRANSITION | variant_bit(next.index())
-        } else {
-            ANY_TRANSITION
-        };
-        self.waiters.after_transition(transition, || {
+        self.waiters.after_transition(|| {
             if S::VARIANTS > 0 {
                 record_entry::<S>(self.ledger.slot(next.index()), new, &self.word);
             }

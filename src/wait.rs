@@ -7,15 +7,13 @@
 //! 1. **First look**: remember the version `v0`, where the wait begins; for
 //!    level waits, if the current value matches, done, without registering
 //!    anything.
-//! 2. **Registering and listening** (W1 and W2 in `waiters.rs`): once
-//!    counted, evaluate the predicate on the one value of every ledger
-//!    variant that has one into a bit mask (variants that carry data are
-//!    always in it), whose variants with one value are those whose notify
-//!    releases the wait (`ends_on`); listen; then look as in 3 (W3). A
-//!    setter that saw the registration records its entry and notifies; one
-//!    whose transition raced the first poll and saw none left it in the
-//!    word (the argument in `waiters.rs`). So a setter that waits for
-//!    `waiter_count() > 0` and then sets is always seen.
+//! 2. **After listening and registering** (W3 in `waiters.rs`): evaluate
+//!    the predicate on the one value of every ledger variant that has one
+//!    into a bit mask (variants that carry data are always in it), then
+//!    look as in 3. A setter that saw the registration records its entry
+//!    and notifies; one whose transition raced the first poll and saw none
+//!    left it in the word (the argument in `waiters.rs`). So a setter that
+//!    waits for `waiter_count() > 0` and then sets is always seen.
 //! 3. **Each look after that** (W3 again): with a history ring, the
 //!    transitions after `v0` are scanned in order and the first match wins.
 //!    Without one (or once the ring has overwritten what we needed), a
@@ -34,7 +32,7 @@ use crate::ledger::{entered_since, Ledger};
 use crate::observable::Observable;
 use crate::state::State;
 use crate::sync::{Ordering, Word};
-use crate::waiters::{variant_bit, Waiters, ANY_TRANSITION};
+use crate::waiters::Waiters;
 use crate::word::Layout;
 
 /// What a wait is waiting for.
@@ -165,36 +163,6 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
         }
         found
     }
-
-    /// Every transition for `changed`; for a level or next wait without a
-    /// history ring, the ledger variants with one value that matches (the
-    /// look after their notify finds their slot in its window: `recheck`).
-    /// Not a variant that carries data (its next entry may not match), nor
-    /// a wait that reads a ring first (its scan may stop at a transition
-    /// whose ring write is still to land). Asked before the first listen,
-    /// which is when the mask is made.
-    #[inline]
-    fn ends_on(&mut self) -> u32 {
-        if matches!(self.phase, Phase::Looked) {
-            self.make_mask();
-        }
-        if self.mode == Mode::Changed {
-            return ANY_TRANSITION;
-        }
-        if HISTORY > 0 {
-            return 0;
-        }
-        let mut ends_on = 0;
-        let mut rest = self.mask;
-        while rest != 0 {
-            let index = rest.trailing_zeros() as usize;
-            rest &= rest - 1;
-            if S::from_index(index).is_some() {
-                ends_on |= variant_bit(index);
-            }
-        }
-        ends_on
-    }
 }
 
 impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY> {
@@ -211,10 +179,10 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         (self.mode == Mode::Level && self.predicate.matches(now)).then_some(now)
     }
 
-    /// The ledger variants that may match, made before the first listen
-    /// (`ends_on`): those whose one value matches, and every variant that
+    /// W3: the first look after registering, with the ledger variants that
+    /// may match: those whose one value matches, and every variant that
     /// carries data (its entries are matched when found).
-    fn make_mask(&mut self) {
+    fn register(&mut self) -> Option<S> {
         if S::VARIANTS > 0 && self.mode != Mode::Changed {
             for index in 0..S::VARIANTS {
                 if S::from_index(index).map_or(true, |only| self.predicate.matches(only)) {
@@ -222,10 +190,6 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
                 }
             }
         }
-    }
-
-    /// W3: the first look after registering.
-    fn register(&mut self) -> Option<S> {
         self.phase = Phase::Registered;
         self.recheck()
     }
@@ -267,7 +231,7 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         // this very value (one version, one value) and did not match it. A
         // transition after this SeqCst load comes after it in the total
         // order, so its setter sees our registration and `PENDING` (S2 after
-        // W1, S4 after W2): it records its entry, and its notify, or one
+        // W2, S4 after W1): it records its entry, and its notify, or one
         // alongside it that cleared `PENDING`, wakes us. So the
         // ledger has nothing to find, and the predicate nothing new to say.
         if Layout::<S>::version(observable.word.read_in_order()) == v0 {

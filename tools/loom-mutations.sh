@@ -28,8 +28,6 @@ mutations=(
   "cursor-stays|src/subscriber.rs|s/\*cursor = version;//|subscriber_changed_races_setters"
   "entry-is-current|src/wait.rs|s/let entry = Layout::<S>::value\(slot\);/let entry = Layout::<S>::value(observable.word.read_in_order());/|a_transient_payload_races_a_second_entry_of_its_variant"
   "unmoved-by-one|src/wait.rs|s/if Layout::<S>::version\(observable\.word\.read_in_order\(\)\) == v0 \{/if Layout::<S>::version(observable.word.read_in_order()).wrapping_sub(v0) <= 1 {/|set_races_the_first_poll"
-  "count-after-link|src/waiters.rs|s/(        let ends_on = if listener\.has_listened\(\) \{)/        let first = !listener.has_listened();\n\$1/; s/            self\.registered\.fetch_add\(1, Ordering::SeqCst\);\n//; s/(        unsafe \{ listener\.listen\(&self\.list, waker, ends_on\) \};\n)/\$1        if first {\n            self.registered.fetch_add(1, Ordering::SeqCst);\n        }\n/|a_released_wait_takes_no_other_waits_count"
-  "unregister-released|src/engine.rs|s/if self\.listener\.as_mut\(\)\.stop\(waiters\.list\(\)\) \{/if { self.listener.as_mut().stop(waiters.list()); true } {/|a_released_wait_takes_no_other_waits_count"
   "first-entry-stays|src/ledger.rs|s/        if seen == entry \{/        if seen != 0 {/|the_latest_payload_of_a_variant_is_seen"
 )
 

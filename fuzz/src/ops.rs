@@ -136,25 +136,11 @@ struct LiveWait<'a, S> {
     waker: Arc<CountingWaker>,
     wakes_at_last_poll: usize,
     expected: Expected,
-    /// Pending and listening: the next transition notifies it.
-    linked: bool,
-    /// Notified by a transition it surely completes on, which ended its
-    /// registration: no longer counted in `waiter_count`.
-    released: bool,
 }
 
 impl<S: Values> LiveWait<'_, S> {
     fn matches(&self, s: S) -> bool {
         self.mask & (1 << s.position()) != 0
-    }
-
-    /// Whether a notify for a transition into `s` ends this wait's
-    /// registration: `changed` on any transition; the other waits (on the
-    /// observable without a ring) on an entry of a variant with one value
-    /// that matches.
-    fn ends_on(&self, s: S) -> bool {
-        self.kind == Kind::Changed
-            || (s.index() < 31 && S::from_index(s.index()).is_some() && self.matches(s))
     }
 }
 
@@ -164,9 +150,6 @@ struct Model<S> {
     value: S,
     /// `history[i]` is the value entered at version `i + 1`.
     history: Vec<S>,
-    /// The crate's ledger: per variant, the last entry recorded (version,
-    /// value). A setter records only while a wait is registered.
-    ledger: Vec<Option<(u64, S)>>,
 }
 
 impl<S: Values> Model<S> {
@@ -211,30 +194,22 @@ impl<S: Values> Model<S> {
     }
 
     /// What a registered wait would return now, or `None` if it must stay
-    /// pending. The crate's ledger keeps each ledger variant's *last*
-    /// recorded entry (value included), and a wait reports, of the variants
-    /// whose last entry since `v0` matches, the one entered earliest; else
-    /// the current value, if it matches (and, for `wait_for_next`, the state
-    /// moved). While the wait is registered every entry is recorded; once a
-    /// notify released it (`LiveWait::released`) only those made while
-    /// another wait was registered.
+    /// pending. The crate's ledger keeps each ledger variant's *last* entry
+    /// (value included), and a wait reports, of the variants whose last
+    /// entry since `v0` matches, the one entered earliest; the model
+    /// computes exactly that from the full history.
     fn outcome(&self, wait: &LiveWait<'_, S>, v0: u64) -> Option<S> {
-        let moved = self.version() != v0;
+        let since = &self.history[v0 as usize..];
         if wait.kind == Kind::Changed {
-            return moved.then_some(self.value);
+            return (!since.is_empty()).then_some(self.value);
         }
-        let earliest = self
-            .ledger
-            .iter()
-            .flatten()
-            .filter(|(version, value)| *version > v0 && wait.matches(*value))
-            .min_by_key(|(version, _)| *version);
-        if let Some((_, value)) = earliest {
-            return Some(*value);
-        }
-        // The word, for an entry not recorded: a level wait's first look
-        // saw this version and did not match, so both kinds need a move.
-        (moved && wait.matches(self.value)).then_some(self.value)
+        (0..S::VARIANTS)
+            .filter_map(|variant| {
+                let at = since.iter().rposition(|e| e.index() == variant)?;
+                wait.matches(since[at]).then_some((at, since[at]))
+            })
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, s)| s)
     }
 }
 
@@ -268,7 +243,6 @@ fn run_on<S: Values>(data: &[u8]) {
         initial,
         value: initial,
         history: Vec::new(),
-        ledger: vec![None; S::VARIANTS],
     };
     let mut waits: Vec<LiveWait<'_, S>> = Vec::new();
     let ring: Observable<S, RING> = Observable::with_history(model.value);
@@ -279,7 +253,6 @@ fn run_on<S: Values>(data: &[u8]) {
 
     while let Some(op) = bytes.next() {
         let arg = bytes.next().unwrap_or(0);
-        let version_before = model.version();
         match op % 8 {
             // set
             0 => {
@@ -434,8 +407,6 @@ fn run_on<S: Values>(data: &[u8]) {
                     waker: Arc::new(CountingWaker::default()),
                     wakes_at_last_poll: 0,
                     expected: Expected::NotPolled,
-                    linked: false,
-                    released: false,
                 });
             }
             // poll a wait
@@ -465,10 +436,7 @@ fn run_on<S: Values>(data: &[u8]) {
                         assert_eq!(v, e, "{:?} mask {:#07b}", w.kind, w.mask);
                         w.expected = Expected::Done;
                     }
-                    (Poll::Pending, None) => {
-                        w.linked = true;
-                        w.released = false;
-                    }
+                    (Poll::Pending, None) => {}
                     (got, expected) => panic!(
                         "{:?} mask {:#07b}: got {got:?}, model says {expected:?}",
                         w.kind, w.mask
@@ -481,22 +449,6 @@ fn run_on<S: Values>(data: &[u8]) {
                 drop(waits.swap_remove(i));
             }
             _ => {}
-        }
-
-        // A transition is recorded if a wait is registered, and notifies
-        // every listening wait; it releases those it surely completes.
-        if model.version() != version_before {
-            let registered = waits
-                .iter()
-                .any(|w| matches!(w.expected, Expected::Pending { .. }) && !w.released);
-            if registered {
-                let entry = model.value;
-                model.ledger[entry.index()] = Some((model.version(), entry));
-            }
-            for w in waits.iter_mut().filter(|w| w.linked) {
-                w.linked = false;
-                w.released |= w.ends_on(model.value);
-            }
         }
 
         // After every step: the state agrees, the registrations agree, and
@@ -512,7 +464,7 @@ fn run_on<S: Values>(data: &[u8]) {
         );
         let registered = waits
             .iter()
-            .filter(|w| matches!(w.expected, Expected::Pending { .. }) && !w.released)
+            .filter(|w| matches!(w.expected, Expected::Pending { .. }))
             .count();
         assert_eq!(observable.waiter_count(), registered);
         for w in &waits {
