@@ -133,6 +133,7 @@ fn waiting_allocates_nothing() {
 /// A blocking wait allocates nothing after its thread's first, whether it
 /// returns at once, parks until a setter wakes it, or times out: the thread's
 /// waker is made once and shared.
+#[cfg(feature = "std")]
 #[test]
 fn blocking_waits_allocate_nothing_after_the_threads_first() {
     use std::sync::atomic::{AtomicBool, Ordering};
