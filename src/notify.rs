@@ -1,8 +1,9 @@
 //! The notify list: an intrusive list of the wait futures that listen, and
 //! `notify_all`, which wakes them. Each listener's node (its waker and two
 //! links) lives inside its pinned wait future, so a wait future allocates
-//! nothing, on every build (a blocking wait allocates one thread waker);
-//! the list is a head, a tail and a length behind a lock.
+//! nothing, on every build (a thread's blocking waits share one waker,
+//! made by its first: `thread_waker`); the list is a head, a tail and a
+//! length behind a lock.
 //!
 //! The seam the rest of the crate relies on (`waiters.rs`):
 //!
