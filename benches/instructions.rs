@@ -127,6 +127,34 @@ fn fanout<W: Waitable>(o: &W, n: u32) {
     }
 }
 
+/// Two tasks ping-pong on a current-thread tokio runtime, as the criterion
+/// `handoff` does on two workers: real task wakers (cloned, woken, dropped)
+/// instead of `wake`'s no-op one; one iteration is a round trip.
+#[inline(never)]
+fn handoff<W: Waitable + 'static>(o: &'static W, n: u32) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (a, b) = (W::nth(0), W::nth(1));
+    o.put(a);
+    tokio::task::LocalSet::new().block_on(&rt, async {
+        let pong = tokio::task::spawn_local(async move {
+            for _ in 0..n {
+                o.until(b).await;
+                o.put(a);
+            }
+        });
+        let ping = tokio::task::spawn_local(async move {
+            for _ in 0..n {
+                o.put(b);
+                o.until(a).await;
+            }
+        });
+        ping.await.unwrap();
+        pong.await.unwrap();
+    });
+}
+
 /// The best peer of the wake path (BENCHMARKS.md): an atomic plus an
 /// `async_event::Event`, as its documentation shows, for `wake-async-event`
 /// and `fanout-async-event`: the same loops as `wake` and `fanout`.
@@ -161,7 +189,8 @@ fn run_async_event(op: &str, n: u32) {
     match op {
         "wake" => wake(&o, n),
         "fanout" => fanout(&o, n),
-        _ => panic!("unknown loop {op}-async-event: wake or fanout"),
+        "handoff" => handoff(Box::leak(Box::new(o)), n),
+        _ => panic!("unknown loop {op}-async-event: wake, fanout or handoff"),
     }
 }
 
@@ -172,7 +201,10 @@ fn run<S: Alternate>(op: &str, n: u32) {
         "set" => set(&o, n),
         "wake" => wake(&o, n),
         "fanout" => fanout(&o, n),
-        _ => panic!("unknown loop {op}: get, set, wake or fanout, with -data for the data state"),
+        "handoff" => handoff(Box::leak(Box::new(o)), n),
+        _ => panic!(
+            "unknown loop {op}: get, set, wake, fanout or handoff, with -data for the data state"
+        ),
     }
 }
 

@@ -6,11 +6,15 @@
 #   bash tools/instructions.sh 4ba6353    # this tree, then that commit (a worktree)
 #
 # Each loop runs twice (N and 2N iterations); the difference over N is the
-# cost of one iteration, without the program's start-up.
+# cost of one iteration, without the program's start-up. Next to the
+# instructions, the atomic read-modify-writes among them
+# (tools/locked-ops.py): each counts as one instruction but costs tens of
+# cycles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-loops=(get set wake fanout get-data set-data wake-data fanout-data wake-async-event fanout-async-event)
-iterations() { case $1 in get* | set*) echo 100000 ;; wake*) echo 2000 ;; *) echo 100 ;; esac; }
+loops=(get set wake fanout handoff get-data set-data wake-data fanout-data
+  wake-async-event fanout-async-event handoff-async-event)
+iterations() { case $1 in get* | set*) echo 100000 ;; wake* | handoff*) echo 2000 ;; *) echo 100 ;; esac; }
 
 # The bench executable of the tree at $1, built in its own target dir.
 build() { # tree target-dir [rustflags]
@@ -21,9 +25,14 @@ build() { # tree target-dir [rustflags]
   case $path in /*) echo "$path" ;; ?*) echo "$1/$path" ;; esac
 }
 
-count() { # binary loop n -> total instructions
-  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" "$2" "$3" 2>&1 >/dev/null |
-    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+profile=$(mktemp)
+trap 'rm -f "$profile"' EXIT
+count() { # binary loop n -> "instructions locked-instructions"
+  local total
+  total=$(valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$profile" "$1" "$2" "$3" 2>&1 >/dev/null |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+  [ -n "$total" ] || return 1
+  echo "$total $(python3 tools/locked-ops.py "$profile")"
 }
 
 report() { # label tree target-dir [rustflags]
@@ -33,12 +42,15 @@ report() { # label tree target-dir [rustflags]
   echo "== $1"
   for loop in "${loops[@]}"; do
     n=$(iterations "$loop")
-    if ! a=$(count "$bin" "$loop" "$n") || [ -z "$a" ]; then
-      printf '%-12s %10s\n' "$loop" "-"
+    if ! a=$(count "$bin" "$loop" "$n"); then
+      printf '%-20s %10s\n' "$loop" "-"
       continue
     fi
     b=$(count "$bin" "$loop" $((2 * n)))
-    awk -v l="$loop" -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "%-12s %10.2f instructions per iteration\n", l, (b - a) / n }'
+    awk -v l="$loop" -v a="$a" -v b="$b" -v n="$n" 'BEGIN {
+      split(a, x, " "); split(b, y, " ")
+      printf "%-20s %10.2f instructions, %6.2f atomic RMWs per iteration\n", l, (y[1] - x[1]) / n, (y[2] - x[2]) / n
+    }'
   done
 }
 
