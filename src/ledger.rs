@@ -2,7 +2,9 @@
 //!
 //! Slot `i` holds the whole state word (value and version) of the last entry
 //! into ledger variant `i` (or an older entry: setters skip the write when no
-//! waiter is registered, see `waiters.rs`). A waiter that began (its first
+//! waiter is registered, see `waiters.rs`, and a setter whose swap displaced
+//! a later entry holds its own there until it has put that one back, before
+//! it notifies: `record_entry`). A waiter that began (its first
 //! look) at version `v0` asks each slot of a variant it wants: "was this
 //! written by a transition after `v0` that has already happened?" —
 //! `v0 < version <= current version`, in serial-number order — and, for a
@@ -176,33 +178,39 @@ pub const fn finite_product(fields: &[(usize, bool)]) -> usize {
 /// last entry into the variant of `slot`, unless a later entry is already
 /// recorded there.
 ///
+/// One swap, which needs no load of the slot first (that load, a shared
+/// copy of the line the swap then has to own, cost contended setters a
+/// second trip of the line): what it displaced is almost always older. If
+/// it was a concurrent, later entry of the same variant, it goes back in,
+/// and so on until what comes out is not later than what went in. The slot
+/// holds the older entry in between, but only while this setter has not
+/// yet notified (S4 follows): a waiter that looked then listened first
+/// (W1 before its look W3, and so before the swap back and S4), so it is
+/// woken after the later entry is back and looks again.
+///
 /// "Later" means inside the window `(version, current version]` of `word`:
 /// plain serial-number order would call an entry more than half the version
-/// space old "later" and leave it forever, so a stale slot is overwritten.
+/// space old "later" and put it back forever, so a stale slot is
+/// overwritten. The bound is a `StateWord::guess`: coherence alone makes it
+/// at least our own CAS.
 ///
-/// SeqCst on success: S3 in `waiters.rs`, so a waiter that listens (W1)
-/// after this setter's S4 sees it in its look (W3). It is also a release: a waiter
+/// SeqCst: S3 in `waiters.rs`, so a waiter that listens (W1) after this
+/// setter's S4 sees it in its look (W3). It is also a release: a waiter
 /// that sees this entry then loads the word and gets a version at least
 /// the entry's (the setter's CAS on the word comes first), so the entry falls
-/// inside its window at once. The bound on "later" is a `StateWord::guess`:
-/// coherence alone makes it at least our own CAS.
+/// inside its window at once.
 #[inline]
 pub(crate) fn record_entry<S: State>(slot: &AtomicWord, entry: Word, word: &StateWord<S>) {
-    let version = Layout::<S>::version(entry);
-    let mut seen = slot.load(Ordering::Relaxed);
+    let mut put = entry;
     loop {
-        if seen == entry {
-            return;
-        }
+        let displaced = slot.swap(put, Ordering::SeqCst);
+        let version = Layout::<S>::version(put);
+        let since = Layout::<S>::distance(version, Layout::<S>::version(displaced));
         let current = Layout::<S>::version(word.guess());
-        let since = Layout::<S>::distance(version, Layout::<S>::version(seen));
-        if since != 0 && since <= Layout::<S>::distance(version, current) {
-            return; // a concurrent, later entry of the same variant won
+        if since == 0 || since > Layout::<S>::distance(version, current) {
+            return; // not later than what went in
         }
-        match slot.compare_exchange_weak(seen, entry, Ordering::SeqCst, Ordering::Relaxed) {
-            Ok(_) => return,
-            Err(actual) => seen = actual,
-        }
+        put = displaced; // a concurrent, later entry of the same variant
     }
 }
 

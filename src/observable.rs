@@ -585,6 +585,24 @@ mod tests {
     }
 
     #[test]
+    fn a_late_record_puts_a_later_entry_of_its_variant_back() {
+        // A setter that entered `Closing` at 7 records only now, when the
+        // slot holds a later entry of `Closing` (10) and the word is at 12:
+        // its swap takes 10 out, and 10 goes back in.
+        let conn = Observable::new(Conn::Connected);
+        let slot = conn.ledger.slot(Conn::Closing.index());
+        let later = Layout::<Conn>::pack(10, Conn::Closing);
+        slot.store(later, Relaxed);
+        conn.word.jump_to(12, Conn::Connected);
+        crate::ledger::record_entry(slot, Layout::<Conn>::pack(7, Conn::Closing), &conn.word);
+        assert_eq!(slot.load(Relaxed), later);
+        // An older entry (3) is replaced.
+        slot.store(Layout::<Conn>::pack(3, Conn::Closing), Relaxed);
+        crate::ledger::record_entry(slot, Layout::<Conn>::pack(7, Conn::Closing), &conn.word);
+        assert_eq!(Layout::<Conn>::version(slot.load(Relaxed)), 7);
+    }
+
+    #[test]
     fn a_wider_encoding_leaves_fewer_version_bits_and_still_wraps_exactly() {
         let top = Layout::<Link>::VERSION_MASK;
         assert_eq!(Layout::<Link>::VALUE_BITS, 2 + 16 + 1);

@@ -448,3 +448,33 @@ fn the_latest_payload_of_a_variant_is_seen() {
         leave.join().unwrap();
     });
 }
+
+/// A setter whose entry was committed before the wait began records it
+/// late, after a second entry of the same variant made after the wait began
+/// (and already left): its swap displaces that later entry, and it must put
+/// it back before it notifies, or the waiter sees only the entry from
+/// before its window and never completes.
+#[test]
+fn a_late_record_puts_a_later_entry_of_its_variant_back() {
+    loom::model(|| {
+        let conn = Arc::new(Observable::new(Conn::Connected));
+        let early = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                conn.set(Conn::Closing); // version 1; its record may come last
+            })
+        };
+        block_on(conn.wait_until(Conn::Closing));
+        assert_eq!(
+            conn.compare_exchange(Conn::Closing, Conn::Connected),
+            Ok(Conn::Closing)
+        );
+        // v0 = 2: the entry at 1 is before the window.
+        let mut wait = std::pin::pin!(conn.wait_until(Conn::Closing));
+        assert!(poll_once(&mut wait).is_pending());
+        conn.set(Conn::Closing); // 3: inside the window
+        conn.set(Conn::Connected); // 4
+        assert_eq!(block_on(wait), Conn::Closing);
+        early.join().unwrap();
+    });
+}

@@ -28,7 +28,8 @@ mutations=(
   "cursor-stays|src/subscriber.rs|s/\*cursor = version;//|subscriber_changed_races_setters"
   "entry-is-current|src/wait.rs|s/let entry = Layout::<S>::value\(slot\);/let entry = Layout::<S>::value(observable.word.read_in_order());/|a_transient_payload_races_a_second_entry_of_its_variant"
   "unmoved-by-one|src/wait.rs|s/if Layout::<S>::version\(observable\.word\.read_in_order\(\)\) == v0 \{/if Layout::<S>::version(observable.word.read_in_order()).wrapping_sub(v0) <= 1 {/|set_races_the_first_poll"
-  "first-entry-stays|src/ledger.rs|s/        if seen == entry \{/        if seen != 0 {/|the_latest_payload_of_a_variant_is_seen"
+  "first-entry-stays|src/ledger.rs|s/slot\.swap\(put, Ordering::SeqCst\)/slot.compare_exchange(0, put, Ordering::SeqCst, Ordering::SeqCst).unwrap_or_else(core::convert::identity)/|the_latest_payload_of_a_variant_is_seen"
+  "no-put-back|src/ledger.rs|s/        put = displaced;/        return;/|a_late_record_puts_a_later_entry_of_its_variant_back"
 )
 
 survivors=()
