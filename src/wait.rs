@@ -98,7 +98,7 @@ enum Phase {
     Start,
     /// Looked once, unregistered.
     Looked,
-    /// Registered: the fields from `v0` on are set.
+    /// Registered: `mask` is set.
     Registered,
     /// Returned its value.
     Done,
@@ -110,12 +110,14 @@ pub(crate) struct StateCheck<'a, S: State, P, const HISTORY: usize> {
     predicate: P,
     mode: Mode,
     phase: Phase,
-    /// The version at the first look, where the wait begins.
-    v0: Word,
+    /// Where the wait's window begins (`v0` in the docs): the version of
+    /// the first look, moved on by a history ring scan to the last
+    /// transition it read. One field for both: entries up to the scanned
+    /// version were all matched already, so a window that starts there
+    /// reports what one from `v0` would (a wait future a word smaller).
+    since: Word,
     /// The ledger variants that may match: see `register`.
     mask: u64,
-    /// The last version read from the history ring.
-    scanned: Word,
     /// The ring overwrote a transition this wait still needed.
     lagged: bool,
 }
@@ -131,9 +133,8 @@ impl<'a, S: State, P, const HISTORY: usize> StateCheck<'a, S, P, HISTORY> {
             predicate,
             mode,
             phase: Phase::Start,
-            v0: 0,
+            since: 0,
             mask: 0,
-            scanned: 0,
             lagged: false,
         })
     }
@@ -173,8 +174,7 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
     fn first_look(&mut self) -> Option<S> {
         self.phase = Phase::Looked;
         let word = self.observable.word.read();
-        self.v0 = Layout::<S>::version(word);
-        self.scanned = self.v0;
+        self.since = Layout::<S>::version(word);
         let now = Layout::<S>::value(word);
         (self.mode == Mode::Level && self.predicate.matches(now)).then_some(now)
     }
@@ -200,11 +200,11 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
             // Exact and ordered: the first transition after `v0` whose new
             // value matches.
             let current = Layout::<S>::version(observable.word.read_in_order());
-            while self.scanned != current {
-                let version = self.scanned.wrapping_add(1) & Layout::<S>::VERSION_MASK;
+            while self.since != current {
+                let version = self.since.wrapping_add(1) & Layout::<S>::VERSION_MASK;
                 match history::read::<S>(&observable.history, version, current) {
                     Read::Present(t) => {
-                        self.scanned = version;
+                        self.since = version;
                         if self.predicate.matches(t.to) {
                             return Some(t.to);
                         }
@@ -226,7 +226,10 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
 
     /// The ledger (states with ledger variants) and the current value.
     fn recheck_without_history(&mut self) -> Option<S> {
-        let (observable, v0) = (self.observable, self.v0);
+        // `v0`, or the last transition the ring scan read: the ones up to
+        // it did not match (the scan returns at the first that does), so
+        // what follows answers the same from either (`since`).
+        let (observable, v0) = (self.observable, self.since);
         // Still at `v0`: nothing was entered since the first look, which saw
         // this very value (one version, one value) and did not match it. A
         // transition after this SeqCst load comes after it in the total

@@ -233,3 +233,21 @@ fn owned_stream_items_allocate_nothing() {
     });
     assert_eq!(allocated, 0);
 }
+
+#[test]
+fn a_wait_future_is_nine_words() {
+    static CONN: Observable<Conn> = Observable::new(Conn::Connected);
+    let word = std::mem::size_of::<usize>();
+    // The listener (its state, waker and two links: 5 words with padding),
+    // the observable, where the window begins, the ledger mask, and the
+    // predicate with the wait's three bytes of state.
+    assert_eq!(
+        std::mem::size_of_val(&CONN.wait_until(Conn::Closing)),
+        9 * word
+    );
+    assert_eq!(
+        std::mem::size_of_val(&CONN.wait_for(|s| s == Conn::Closing)),
+        9 * word
+    );
+    assert_eq!(std::mem::size_of_val(&CONN.changed()), 9 * word);
+}

@@ -440,6 +440,42 @@ fn racing_threads_see_each_transient_payload() {
     assert_eq!(conn.waiter_count(), 0);
 }
 
+/// A wait whose history ring has overwritten what it still needed falls
+/// back on the ledger from where its scan stopped: the entry it wants, made
+/// after that, is found; one from before the wait began is not.
+#[test]
+fn a_lagged_wait_takes_the_ledger_from_where_its_scan_stopped() {
+    let ring: Observable<Conn, 2> = Observable::with_history(Conn::Closed { code: 2 });
+    ring.set(Conn::Disconnected); // 1: an entry of code 2 before the wait
+    block_on(async {
+        let mut wait = std::pin::pin!(ring.wait_for(|s| s == Conn::Closed { code: 2 }));
+        register(&mut wait).await;
+        ring.set(Conn::Closed { code: 1 }); // 2
+                                            // Scans transition 2, which does not match.
+        assert_eq!(poll_once(&mut wait).await, None);
+        for s in [
+            Conn::Disconnected,       // 3: overwritten before the next poll
+            Conn::Closed { code: 2 }, // 4: what the wait wants
+            Conn::Disconnected,       // 5
+            Conn::Connecting,         // 6
+        ] {
+            ring.set(s);
+        }
+        assert_eq!(poll_once(&mut wait).await, Some(Conn::Closed { code: 2 }));
+        // A second wait, after all that, does not find the entry at 4.
+        let mut later = std::pin::pin!(ring.wait_for(|s| s == Conn::Closed { code: 2 }));
+        register(&mut later).await;
+        for s in [
+            Conn::Closed { code: 1 },
+            Conn::Disconnected,
+            Conn::Connecting,
+        ] {
+            ring.set(s);
+        }
+        assert_eq!(poll_once(&mut later).await, None);
+    });
+}
+
 /// The same checks on every shape, with three values `a`, `b`, `c`: the
 /// state goes `a → b → c`, so `b` is transient.
 fn every_guarantee_on<S: State + std::fmt::Debug>(a: S, b: S, c: S) {
