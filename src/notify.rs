@@ -48,23 +48,23 @@
 use core::marker::PhantomPinned;
 use core::pin::Pin;
 use core::ptr::NonNull;
-use core::task::{Poll, Waker};
+use core::task::{Poll, RawWaker, RawWakerVTable, Waker};
 
 use pin_project_lite::pin_project;
 
 use crate::list_lock::ListLock;
-use crate::sync::{loom_const_fn, AtomicU8, Ordering, UnsafeCell};
+use crate::sync::{loom_const_fn, AtomicUsize, Ordering, UnsafeCell};
 
 /// In no list, and has not listened since it was new or stopped: its
 /// owner's alone. The engine reads "listened" as "this wait is registered".
-const FRESH: u8 = 0;
+const FRESH: usize = 0;
 /// In the list: the node is touched only under the list's lock.
-const LINKED: u8 = 1;
+const LINKED: usize = 1;
 /// `notify_all` took the node out and its waker: its owner's again.
-const NOTIFIED: u8 = 2;
+const NOTIFIED: usize = 2;
 /// In no list again after listening, notified and told so: its owner's.
 /// It has listened: the engine's wait is still registered.
-const SPENT: u8 = 3;
+const SPENT: usize = 3;
 
 /// Wakers taken per round of the lock in `notify_all`: the lock is
 /// released to wake them, so a fan-out to many waiters does not hold it
@@ -75,7 +75,7 @@ const WAKE_BATCH: usize = 16;
 /// neither a pinned entry nor the `&mut` its owner reaches it through
 /// claims the unique access the list's pointers would contradict.
 struct Entry {
-    state: AtomicU8,
+    state: AtomicUsize,
     node: UnsafeCell<Node>,
     _pinned: PhantomPinned,
 }
@@ -92,7 +92,7 @@ impl Entry {
             // notifier's accesses, which end with its Release store of it,
             // happened before, and nobody else touches an unlinked node.
             let waker = unsafe { &(*node).waker };
-            debug_assert!(waker.is_none(), "the notifier takes the waker");
+            debug_assert!(is_no_waker(waker), "the notifier takes the waker");
         });
         self.state.store(SPENT, Ordering::Relaxed);
     }
@@ -113,9 +113,43 @@ impl Drop for Entry {
 /// A listener's waker and links. While the entry is `LINKED`, only code that
 /// holds the list's lock touches it.
 struct Node {
-    waker: Option<Waker>,
+    /// The waker to wake while `LINKED`; [`no_waker`] otherwise.
+    waker: Waker,
     prev: Option<NonNull<Entry>>,
     next: Option<NonNull<Entry>>,
+}
+
+/// Does nothing: what the vtable of [`no_waker`] calls.
+fn ignore(_: *const ()) {}
+
+/// Clones [`no_waker`].
+fn clone_no_waker(_: *const ()) -> RawWaker {
+    RawWaker::new(core::ptr::null(), &NO_WAKER)
+}
+
+/// The vtable of [`no_waker`]: a `static`, so every copy of it has one
+/// address (`is_no_waker`).
+static NO_WAKER: RawWakerVTable = RawWakerVTable::new(clone_no_waker, ignore, ignore, ignore);
+
+/// The waker of a node that has none: a waker that does nothing, in place
+/// of `Option<Waker>`'s `None`. `None` leaves the waker's data word
+/// undefined, and a wait future built with one, then moved into its task
+/// (as every `.await` of a fresh wait does), is copied in 16-byte pieces
+/// across that word and the stores just made next to it: a store-forwarding
+/// stall on each such piece, measured in `handoff` (BENCHMARKS.md). A null
+/// data pointer and a static vtable are defined bytes throughout.
+#[inline]
+fn no_waker() -> Waker {
+    // SAFETY: `RawWaker`'s contract: every function of `NO_WAKER` ignores
+    // the data pointer (null) and does nothing, so it is thread-safe and
+    // valid for any number of calls, and `clone_no_waker` returns a
+    // `RawWaker` with this same vtable.
+    unsafe { Waker::from_raw(RawWaker::new(core::ptr::null(), &NO_WAKER)) }
+}
+
+/// Whether `waker` is [`no_waker`] (debug checks).
+fn is_no_waker(waker: &Waker) -> bool {
+    waker.will_wake(&no_waker())
 }
 
 /// The list itself, behind the lock: every entry in it is `LINKED`, in
@@ -291,10 +325,13 @@ impl NotifyList {
         // SAFETY: the caller's contract.
         unsafe {
             links.unlink(entry);
-            let waker = entry.as_ref().node.with_mut(|node| (*node).waker.take());
+            let waker = entry
+                .as_ref()
+                .node
+                .with_mut(|node| core::mem::replace(&mut (*node).waker, no_waker()));
             // From here the owner may free it.
             entry.as_ref().state.store(NOTIFIED, Ordering::Release);
-            waker.expect("a linked listener has a waker")
+            waker
         }
     }
 }
@@ -324,9 +361,9 @@ impl Listener {
     pub(crate) fn new() -> Listener {
         Listener {
             entry: Entry {
-                state: AtomicU8::new(FRESH),
+                state: AtomicUsize::new(FRESH),
                 node: UnsafeCell::new(Node {
-                    waker: None,
+                    waker: no_waker(),
                     prev: None,
                     next: None,
                 }),
@@ -367,9 +404,9 @@ impl Listener {
             entry.state.load(Ordering::Relaxed),
             LINKED | NOTIFIED
         ));
-        // Cloned before the lock, and dropped after it: a waker's code never
-        // runs under the lock.
-        let mut waker = Some(waker.clone());
+        // Cloned before the lock; the node's `no_waker` is dropped after
+        // it: a waker's code never runs under the lock.
+        let mut waker = waker.clone();
         // W1 of `waiters.rs`: the acquire sets `PENDING`, in a SeqCst RMW.
         list.links.with_pending(|links| {
             // SAFETY: the entry is not listening, so its node is ours; under
@@ -485,10 +522,10 @@ impl Entry {
                 // ours.
                 entry.node.with_mut(|node| unsafe {
                     let held = &mut (*node).waker;
-                    if held.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                    if held.will_wake(waker) {
                         Some(Poll::Pending)
-                    } else if fresh.is_some() {
-                        core::mem::swap(held, &mut fresh);
+                    } else if let Some(fresh) = &mut fresh {
+                        core::mem::swap(held, fresh);
                         Some(Poll::Pending)
                     } else {
                         None
@@ -526,7 +563,10 @@ impl Entry {
             // `listen`), and we hold its lock.
             unsafe {
                 links.unlink(NonNull::from(entry));
-                entry.node.with_mut(|node| (*node).waker.take())
+                let waker = entry
+                    .node
+                    .with_mut(|node| core::mem::replace(&mut (*node).waker, no_waker()));
+                Some(waker)
             }
         });
         entry.state.store(FRESH, Ordering::Relaxed);
