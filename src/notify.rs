@@ -96,6 +96,18 @@ impl Entry {
         });
         self.state.store(SPENT, Ordering::Relaxed);
     }
+
+    /// Takes the node's waker, leaving [`no_waker`] in its place.
+    ///
+    /// # Safety
+    ///
+    /// The node is the caller's to touch: `LINKED` and the list's lock held.
+    #[inline]
+    unsafe fn take_waker(&self) -> Waker {
+        // SAFETY: the caller's contract.
+        self.node
+            .with_mut(|node| unsafe { core::mem::replace(&mut (*node).waker, no_waker()) })
+    }
 }
 
 impl Drop for Entry {
@@ -325,10 +337,7 @@ impl NotifyList {
         // SAFETY: the caller's contract.
         unsafe {
             links.unlink(entry);
-            let waker = entry
-                .as_ref()
-                .node
-                .with_mut(|node| core::mem::replace(&mut (*node).waker, no_waker()));
+            let waker = entry.as_ref().take_waker();
             // From here the owner may free it.
             entry.as_ref().state.store(NOTIFIED, Ordering::Release);
             waker
@@ -563,10 +572,7 @@ impl Entry {
             // `listen`), and we hold its lock.
             unsafe {
                 links.unlink(NonNull::from(entry));
-                let waker = entry
-                    .node
-                    .with_mut(|node| core::mem::replace(&mut (*node).waker, no_waker()));
-                Some(waker)
+                Some(entry.take_waker())
             }
         });
         entry.state.store(FRESH, Ordering::Relaxed);

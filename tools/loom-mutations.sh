@@ -22,7 +22,7 @@ mutations=(
   "arm-first|src/list_lock.rs|s/(        let gate = self\.gate\.lock\(\)\.unwrap\(\);\n)/        if how == Acquire::SetPending {\n            self.byte.fetch_or(PENDING, Ordering::SeqCst);\n        }\n\$1/; s/(            Acquire::SetPending => \{\n)                self\.byte\.fetch_or\(PENDING, Ordering::SeqCst\);\n/\$1/|a_woken_waiter_listens_again_between_two_setters"
   "listen-unarmed|src/list_lock.rs|s/(            Acquire::SetPending => \{\n)                self\.byte\.fetch_or\(PENDING, Ordering::SeqCst\);\n/\$1/|set_races_the_first_poll"
   "notified-relaxed|src/notify.rs|s/state\.store\(NOTIFIED, Ordering::Release\)/state.store(NOTIFIED, Ordering::Relaxed)/|set_races_the_first_poll"
-  "notified-before-take|src/notify.rs|s/(            let waker = entry\.as_ref\(\)\.node.*\n)((?:.*\n)*?)(            entry\.as_ref\(\)\.state\.store\(NOTIFIED, Ordering::Release\);\n)/\$3\$2\$1/|set_races_the_first_poll"
+  "notified-before-take|src/notify.rs|s/(            let waker = entry\.as_ref\(\)\.take_waker\(\);\n)((?:.*\n)*?)(            entry\.as_ref\(\)\.state\.store\(NOTIFIED, Ordering::Release\);\n)/\$3\$2\$1/|set_races_the_first_poll"
   "record-after-notify|src/waiters.rs|s/        record\(\);\n        seqcst_order_point\(\);\n        self\.list\.notify_all\(\);\n/        self.list.notify_all();\n        seqcst_order_point();\n        record();\n/|a_state_left_by_another_thread"
   "no-ledger-entry|src/observable.rs|s/if S::VARIANTS > 0 \{/if false {/|a_state_left_by_another_thread"
   "cursor-stays|src/subscriber.rs|s/\*cursor = version;//|subscriber_changed_races_setters"
