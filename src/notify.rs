@@ -75,6 +75,9 @@ const WAKE_BATCH: usize = 16;
 /// neither a pinned entry nor the `&mut` its owner reaches it through
 /// claims the unique access the list's pointers would contradict.
 struct Entry {
+    /// `FRESH`, `LINKED`, `NOTIFIED` or `SPENT`. A word, not a byte: a
+    /// byte would leave seven bytes of padding, undefined, with the cost
+    /// that [`no_waker`] explains.
     state: AtomicUsize,
     node: UnsafeCell<Node>,
     _pinned: PhantomPinned,
