@@ -183,10 +183,12 @@ pub const fn finite_product(fields: &[(usize, bool)]) -> usize {
 /// second trip of the line): what it displaced is almost always older. If
 /// it was a concurrent, later entry of the same variant, it goes back in,
 /// and so on until what comes out is not later than what went in. The slot
-/// holds the older entry in between, but only while this setter has not
-/// yet notified (S4 follows): a waiter that looked then listened first
-/// (W1 before its look W3, and so before the swap back and S4), so it is
-/// woken after the later entry is back and looks again.
+/// holds the older entry in between, but only before this setter's S4. A
+/// waiter whose look falls in between and finds nothing does not park on
+/// it: it parks only after a look that follows its listen (W1, then W3),
+/// so that W1 came before the swap back and S4, and S4 wakes it
+/// (`waiters.rs`, "Arming") to look again, at the later entry. A look that
+/// finds the older entry inside its window reports a real entry.
 ///
 /// "Later" means inside the window `(version, current version]` of `word`:
 /// plain serial-number order would call an entry more than half the version
@@ -204,10 +206,8 @@ pub(crate) fn record_entry<S: State>(slot: &AtomicWord, entry: Word, word: &Stat
     let mut put = entry;
     loop {
         let displaced = slot.swap(put, Ordering::SeqCst);
-        let version = Layout::<S>::version(put);
-        let since = Layout::<S>::distance(version, Layout::<S>::version(displaced));
         let current = Layout::<S>::version(word.guess());
-        if since == 0 || since > Layout::<S>::distance(version, current) {
+        if entered_since::<S>(displaced, Layout::<S>::version(put), current).is_none() {
             return; // not later than what went in
         }
         put = displaced; // a concurrent, later entry of the same variant

@@ -112,9 +112,10 @@ pub(crate) struct StateCheck<'a, S: State, P, const HISTORY: usize> {
     phase: Phase,
     /// Where the wait's window begins (`v0` in the docs): the version of
     /// the first look, moved on by a history ring scan to the last
-    /// transition it read. One field for both: entries up to the scanned
-    /// version were all matched already, so a window that starts there
-    /// reports what one from `v0` would (a wait future a word smaller).
+    /// transition it read. One field for both: the predicate was tried on
+    /// every transition up to the scanned one and matched none, so a
+    /// window that starts there reports what one from `v0` would (a wait
+    /// future a word smaller).
     since: Word,
     /// The ledger variants that may match: see `register`.
     mask: u64,
