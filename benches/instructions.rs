@@ -75,6 +75,20 @@ fn set<S: Alternate>(o: &Observable<S>, n: u32) {
     }
 }
 
+/// `set` while one wait is registered and parked: after the first `set`
+/// woke it (it is never polled again), each `set` records its ledger entry
+/// and finds nobody joined the notify list since. The setter's side of
+/// `contended`.
+#[inline(never)]
+fn set_parked<W: Waitable>(o: &W, n: u32) {
+    let mut parked = pin!(o.never());
+    let cx = &mut Context::from_waker(Waker::noop());
+    assert!(parked.as_mut().poll(cx).is_pending());
+    for i in 0..n {
+        o.put(black_box(W::nth(i)));
+    }
+}
+
 /// What the wake loops drive: stateword, or the best peer of the wake path.
 trait Waitable {
     type Value: Copy;
@@ -82,6 +96,8 @@ trait Waitable {
     fn nth(i: u32) -> Self::Value;
     fn put(&self, value: Self::Value);
     fn until(&self, target: Self::Value) -> impl Future<Output = Self::Value> + '_;
+    /// A wait that never completes.
+    fn never(&self) -> impl Future<Output = Self::Value> + '_;
 }
 
 impl<S: Alternate> Waitable for Observable<S> {
@@ -94,6 +110,9 @@ impl<S: Alternate> Waitable for Observable<S> {
     }
     fn until(&self, target: S) -> impl Future<Output = S> + '_ {
         self.wait_until(target)
+    }
+    fn never(&self) -> impl Future<Output = S> + '_ {
+        self.wait_for(|_| false)
     }
 }
 
@@ -179,6 +198,9 @@ impl Waitable for AsyncEventPeer {
             (now == target).then_some(now)
         })
     }
+    fn never(&self) -> impl Future<Output = u8> + '_ {
+        self.event.wait_until(|| None)
+    }
 }
 
 fn run_async_event(op: &str, n: u32) {
@@ -187,10 +209,11 @@ fn run_async_event(op: &str, n: u32) {
         event: async_event::Event::new(),
     };
     match op {
+        "set-parked" => set_parked(&o, n),
         "wake" => wake(&o, n),
         "fanout" => fanout(&o, n),
         "handoff" => handoff(Box::leak(Box::new(o)), n),
-        _ => panic!("unknown loop {op}-async-event: wake, fanout or handoff"),
+        _ => panic!("unknown loop {op}-async-event: set-parked, wake, fanout or handoff"),
     }
 }
 
@@ -199,11 +222,12 @@ fn run<S: Alternate>(op: &str, n: u32) {
     match op {
         "get" => get(&o, n),
         "set" => set(&o, n),
+        "set-parked" => set_parked(&o, n),
         "wake" => wake(&o, n),
         "fanout" => fanout(&o, n),
         "handoff" => handoff(Box::leak(Box::new(o)), n),
         _ => panic!(
-            "unknown loop {op}: get, set, wake, fanout or handoff, with -data for the data state"
+            "unknown loop {op}: get, set, set-parked, wake, fanout or handoff, with -data for the data state"
         ),
     }
 }

@@ -12,8 +12,8 @@
 # cycles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-loops=(get set wake fanout handoff get-data set-data wake-data fanout-data
-  wake-async-event fanout-async-event handoff-async-event)
+loops=(get set set-parked wake fanout handoff get-data set-data wake-data fanout-data
+  set-parked-async-event wake-async-event fanout-async-event handoff-async-event)
 iterations() { case $1 in get* | set*) echo 100000 ;; wake* | handoff*) echo 2000 ;; *) echo 100 ;; esac; }
 
 # The bench executable of the tree at $1, built in its own target dir.
