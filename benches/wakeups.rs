@@ -14,7 +14,11 @@
 //!   Connecting` with `wait_until`; time per round trip.
 //! - `contended/PEER`: two setter threads make transitions while 64 tasks
 //!   wait for them; time per transition (criterion's throughput is then
-//!   transitions per second).
+//!   transitions per second). Beside it, how many waits the tasks completed
+//!   per transition, summed over every run of the bench, is written to
+//!   `target/stateword-bench/contended.json`: a peer whose waiters skip
+//!   states completes fewer, and its setters then share the two cores with
+//!   less work.
 //!
 //! The raw atomic has nothing to wait with, so it has no row here.
 
@@ -22,7 +26,7 @@ mod common;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -123,19 +127,35 @@ fn in_first_group(state: Conn) -> bool {
     matches!(state, Conn::Disconnected | Conn::Connected)
 }
 
+/// Transitions made and waits completed by one peer's `contended` runs.
+#[derive(Default)]
+struct ContendedTally {
+    transitions: AtomicU64,
+    waits: AtomicU64,
+}
+
 /// `iters` transitions by two setter threads while 64 tasks wait for each
-/// group in turn; the time the setters took.
-fn contended<P: Peer>(exec: &Exec, peer: &'static P, iters: u64) -> Duration {
+/// group in turn; the time the setters took. Adds the transitions and the
+/// waits the tasks completed to `tally` (each task counts its own and adds
+/// them once, at its end, so counting takes no shared write per wait; the
+/// waits completed after the setters stopped are at most one per task).
+fn contended<P: Peer>(
+    exec: &Exec,
+    peer: &'static P,
+    iters: u64,
+    tally: &Arc<ContendedTally>,
+) -> Duration {
     peer.set(Conn::Disconnected);
     let parked = Arc::new(Latch::new(CONTENDED_WAITERS));
     let done = Arc::new(Latch::new(CONTENDED_WAITERS));
     let tasks: Vec<Task> = (0..CONTENDED_WAITERS)
         .map(|_| {
-            let (parked, done) = (parked.clone(), done.clone());
+            let (parked, done, tally) = (parked.clone(), done.clone(), tally.clone());
             exec.spawn(async move {
                 let mut waiter = peer.waiter();
                 let mut want_first = false;
                 let mut first_wait = true;
+                let mut completed = 0;
                 loop {
                     let wait = peer.wait_for(&mut waiter, move |s| {
                         s == Conn::Closed || in_first_group(s) == want_first
@@ -149,8 +169,10 @@ fn contended<P: Peer>(exec: &Exec, peer: &'static P, iters: u64) -> Duration {
                     if seen == Conn::Closed {
                         break;
                     }
+                    completed += 1;
                     want_first = !want_first;
                 }
+                tally.waits.fetch_add(completed, Ordering::Relaxed);
                 done.count_down();
             })
         })
@@ -183,6 +205,7 @@ fn contended<P: Peer>(exec: &Exec, peer: &'static P, iters: u64) -> Duration {
     for task in tasks {
         task.cancel();
     }
+    tally.transitions.fetch_add(iters, Ordering::Relaxed);
     elapsed
 }
 
@@ -242,11 +265,42 @@ fn bench_contended(c: &mut Criterion) {
         .sample_size(15)
         .sampling_mode(SamplingMode::Flat)
         .throughput(Throughput::Elements(1));
+    let mut tallies = Vec::new();
     for_each_peer!(P => {
         let peer = P::leak(Conn::Disconnected);
-        group.bench_function(P::NAME, |b| b.iter_custom(|iters| contended(&exec, peer, iters)));
+        let tally = Arc::new(ContendedTally::default());
+        group.bench_function(P::NAME, |b| {
+            b.iter_custom(|iters| contended(&exec, peer, iters, &tally))
+        });
+        tallies.push((P::NAME, tally));
     });
     group.finish();
+    write_contended_waits(&tallies);
+}
+
+/// `contended.json`: per peer that ran, its transitions and completed waits.
+fn write_contended_waits(tallies: &[(&str, Arc<ContendedTally>)]) {
+    let rows: Vec<String> = tallies
+        .iter()
+        .map(|(peer, tally)| {
+            (
+                peer,
+                tally.transitions.load(Ordering::Relaxed),
+                tally.waits.load(Ordering::Relaxed),
+            )
+        })
+        .filter(|&(_, transitions, _)| transitions > 0)
+        .map(|(peer, transitions, waits)| {
+            format!(
+                "  {{\"peer\": \"{peer}\", \"transitions\": {transitions}, \"waits\": {waits}}}"
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return; // filtered out
+    }
+    let path = common::extra_results_dir().join("contended.json");
+    std::fs::write(&path, format!("[\n{}\n]\n", rows.join(",\n"))).expect("write contended.json");
 }
 
 criterion_group! {

@@ -6,7 +6,8 @@
 
 Collect: reads criterion's `target/criterion/**/new/{benchmark,estimates}.json`
 (the median per-iteration time and its 95% confidence interval) and the
-non-criterion results the `transient` and `sizes` benches write to
+non-criterion results that the `transient`, `sizes` and `scale` benches (and
+`wakeups`, the waits completed in `contended`) write to
 `target/stateword-bench/`, plus a description of this machine, into
 `benches/report/results.json` (committed, so the report can be redrawn).
 
@@ -97,12 +98,13 @@ def collect(criterion_dir, extra_dir):
             }
         )
     data = {"machine": machine(), "criterion": bench}
-    for name in ["transient", "sizes", "scale"]:
+    for name, bench in [("transient", "transient"), ("sizes", "sizes"), ("scale", "scale"),
+                        ("contended", "wakeups")]:
         path = extra_dir / f"{name}.json"
         if path.exists():
             data[name] = json.loads(path.read_text())
         else:
-            print(f"warning: {path} missing: run `cargo bench --bench {name}`", file=sys.stderr)
+            print(f"warning: {path} missing: run `cargo bench --bench {bench}`", file=sys.stderr)
     return data
 
 
@@ -141,13 +143,14 @@ def order(peers):
     return known + sorted(p for p in peers if p not in known)
 
 
-def time_table(by_peer, extra_col=None):
-    """Markdown table: peer, median [95% CI], ratio to stateword."""
+def time_table(by_peer, *extra_cols):
+    """Markdown table: peer, median [95% CI], ratio to stateword, then each
+    `(title, row -> cell)` of `extra_cols`."""
     sw = by_peer.get("stateword")
     head = "| peer | median | 95% CI | peer / stateword |"
     sep = "|---|---:|---:|---:|"
-    if extra_col:
-        head += f" {extra_col[0]} |"
+    for title, _ in extra_cols:
+        head += f" {title} |"
         sep += "---:|"
     lines = [head, sep]
     for peer in order(by_peer):
@@ -155,10 +158,16 @@ def time_table(by_peer, extra_col=None):
         ratio = fmt_ratio(r["ns"] / sw["ns"]) if sw else "–"
         name = f"**{peer}**" if peer == "stateword" else peer
         line = f"| {name} | {fmt_time(r['ns'])} | {fmt_time(r['lo'])} – {fmt_time(r['hi'])} | {ratio} |"
-        if extra_col:
-            line += f" {extra_col[1](r)} |"
+        for _, cell in extra_cols:
+            line += f" {cell(r)} |"
         lines.append(line)
     return "\n".join(lines)
+
+
+def contended_waits(data):
+    """{peer: waits completed per transition} from `contended.json`."""
+    return {r["peer"]: r["waits"] / r["transitions"]
+            for r in data.get("contended", []) if r["transitions"] > 0}
 
 
 def median(xs):
@@ -375,8 +384,12 @@ def render(data, plot_paths, md_path):
         if "stateword" in by:
             name, best = best_peer(by)
             v, r = verdict(by["stateword"], best, group)
-            targets.append((f"`{group}`: at least as fast as the best peer ({name})", v,
-                            f"{name} / stateword = {r:.2f}×"))
+            measured = f"{name} / stateword = {r:.2f}×"
+            waits = contended_waits(data) if group == "contended" else {}
+            if "stateword" in waits and waits.get(name):
+                measured += (f"; stateword's waiters completed {waits['stateword'] / waits[name]:.1f}× "
+                             f"as many waits per transition")
+            targets.append((f"`{group}`: at least as fast as the best peer ({name})", v, measured))
     for n, by in scale_points(data).items():
         sw = by.get("stateword")
         others = {p: r for p, r in by.items() if p != "stateword"}
@@ -475,9 +488,19 @@ def render(data, plot_paths, md_path):
     if "contended" in data["criterion"]:
         w("**contended**: 2 setter threads, 64 waiting tasks (tokio, 2 workers); time per transition")
         w("")
+        waits = contended_waits(data)
         w(time_table(rows(data, "contended"),
-                     ("transitions/s", lambda r: f"{1e9 / r['ns'] / 1e6:.1f} M")))
+                     ("transitions/s", lambda r: f"{1e9 / r['ns'] / 1e6:.1f} M"),
+                     ("waits completed per 1000 transitions",
+                      lambda r: f"{1000 * waits[r['peer']]:.0f}" if r["peer"] in waits else "–")))
         w("")
+        if waits:
+            w("The last column counts the waits the 64 tasks completed while the setters ran "
+              "(and at most one each after they stopped), "
+              "over every run of the bench (`contended.json`). The setters share the two cores "
+              "with the tasks, so a peer whose waiters complete more waits per transition "
+              "leaves its setters less of the machine.")
+            w("")
 
     if "transient" in data:
         w("### transient: K waiters parked on `Closing`, then `Closing`, `Closed` back to back")
