@@ -186,7 +186,8 @@ impl<T> ListLock<T> {
     /// The same under loom, whose scheduler keeps running a spinning thread
     /// that yields until the model exceeds its branch bound: holders queue
     /// on a loom mutex instead, and the byte carries `PENDING` alone, with
-    /// the same SeqCst RMWs and load as above. So the models check the
+    /// the same SeqCst RMWs as above (S4's SeqCst load is `is_pending`, in
+    /// both builds). So the models check the
     /// `PENDING` protocol; the lock itself (mutual exclusion, a release that
     /// keeps `PENDING`) is checked by this file's tests, under Miri and
     /// ThreadSanitizer.
