@@ -75,10 +75,10 @@ fn set<S: Alternate>(o: &Observable<S>, n: u32) {
     }
 }
 
-/// `set` while one wait is registered and parked: after the first `set`
-/// woke it (it is never polled again), each `set` records its ledger entry
-/// and finds nobody joined the notify list since. The setter's side of
-/// `contended`.
+/// `set` while one wait is registered and parked: once the first
+/// transition woke it (it is never polled again), each `set` records its
+/// ledger entry and finds that nobody joined the notify list since. The
+/// setter's side of `contended`.
 #[inline(never)]
 fn set_parked<W: Waitable>(o: &W, n: u32) {
     let mut parked = pin!(o.never());
