@@ -279,6 +279,8 @@ fn bench_contended(c: &mut Criterion) {
 }
 
 /// `contended.json`: per peer that ran, its transitions and completed waits.
+/// A run filtered to some peers writes only theirs, and the report shows
+/// "–" for the rest: run the whole group before `tools/bench-report.py`.
 fn write_contended_waits(tallies: &[(&str, Arc<ContendedTally>)]) {
     let rows: Vec<String> = tallies
         .iter()

@@ -451,7 +451,8 @@ fn a_lagged_wait_takes_the_ledger_from_where_its_scan_stopped() {
         let mut wait = std::pin::pin!(ring.wait_for(|s| s == Conn::Closed { code: 2 }));
         register(&mut wait).await;
         ring.set(Conn::Closed { code: 1 }); // 2
-                                            // Scans transition 2, which does not match.
+
+        // The poll scans transition 2, which does not match.
         assert_eq!(poll_once(&mut wait).await, None);
         for s in [
             Conn::Disconnected,       // 3: overwritten before the next poll
