@@ -33,6 +33,11 @@ pub(crate) trait Check<'a>: OnObservable<'a> {
     /// (any ordering will do), then after, when every load of the state
     /// word, the ledger or the ring is SeqCst (W3 in `waiters.rs`).
     fn check(&mut self) -> Option<Self::Output>;
+
+    /// Publishes where this wait's window starts, if it looks in the
+    /// ledger (`ledger::publish_window`). Called once, as the wait
+    /// registers, under the notify list's lock (W1 in `waiters.rs`).
+    fn publish_window(&self) {}
 }
 
 pin_project! {
@@ -113,11 +118,14 @@ impl<'a, C: Check<'a>> Engine<'a, C> {
             }
             if !this.listener.is_listening() {
                 // W1 and W2, then W3 is the next look.
+                let check = &*this.check;
                 // SAFETY: it is not listening (just checked); every call on
                 // this listener passes this observable's list (`waiters` of
                 // the one check); and `finish`, which the drop of this
                 // pinned engine runs, stops it before it drops.
-                unsafe { waiters.listen_and_arm(this.listener.as_mut(), waker) };
+                unsafe {
+                    waiters.listen_and_arm(this.listener.as_mut(), waker, || check.publish_window())
+                };
                 fresh = true;
             } else if !park(
                 this.listener.as_mut(),

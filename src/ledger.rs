@@ -2,9 +2,12 @@
 //!
 //! Slot `i` holds the whole state word (value and version) of the last entry
 //! into ledger variant `i` (or an older entry: setters skip the write when no
-//! waiter is registered, see `waiters.rs`, and a setter whose swap displaced
-//! a later entry holds its own there until it has put that one back, before
-//! it notifies: `record_entry`). A waiter that began (its first
+//! waiter is registered, see `waiters.rs`, or when the slot holds an entry
+//! of the same one-value variant inside every registered window,
+//! `record_entry_unless_held`; and a setter whose swap displaced a later
+//! entry holds its own there until it has put that one back, before it
+//! notifies: `record_entry`). Beside the slots, the latest window start a
+//! registered wait published (`publish_window`). A waiter that began (its first
 //! look) at version `v0` asks each slot of a variant it wants: "was this
 //! written by a transition after `v0` that has already happened?" —
 //! `v0 < version <= current version`, in serial-number order — and, for a
@@ -56,6 +59,11 @@ pub trait Ledger: Send + Sync + 'static + sealed::Sealed {
     /// The slot of variant `index`.
     #[doc(hidden)]
     fn slot(&self, index: usize) -> &AtomicWord;
+
+    /// The latest window start a registered wait published
+    /// ([`publish_window`]), beside the slots.
+    #[doc(hidden)]
+    fn newest_window(&self) -> &AtomicWord;
 }
 
 mod sealed {
@@ -83,26 +91,40 @@ impl Ledger for NoLedger {
     fn slot(&self, _: usize) -> &AtomicWord {
         unreachable!("stateword: a level-triggered state has no ledger slots")
     }
+    fn newest_window(&self) -> &AtomicWord {
+        unreachable!("stateword: a level-triggered state has no ledger")
+    }
 }
 
-/// The ledger of `N` ledger variants: one atomic word each.
+/// The ledger of `N` ledger variants: one atomic word each, and one for
+/// the latest window start of a registered wait.
 ///
 /// ```
 /// use stateword::{Ledger, VariantLedger};
 /// assert_eq!(VariantLedger::<5>::SLOTS, 5);
 /// ```
 #[derive(Debug)]
-pub struct VariantLedger<const N: usize>([AtomicWord; N]);
+pub struct VariantLedger<const N: usize> {
+    slots: [AtomicWord; N],
+    newest: AtomicWord,
+}
 
 impl<const N: usize> Ledger for VariantLedger<N> {
     const SLOTS: usize = N;
     type WithNone = OptionLedger<Self>;
     loom_const! {
-        const EMPTY: Self = VariantLedger(array_of![AtomicWord::new(0); AtomicWord; N]);
+        const EMPTY: Self = VariantLedger {
+            slots: array_of![AtomicWord::new(0); AtomicWord; N],
+            newest: AtomicWord::new(0),
+        };
     }
     #[inline]
     fn slot(&self, index: usize) -> &AtomicWord {
-        &self.0[index]
+        &self.slots[index]
+    }
+    #[inline]
+    fn newest_window(&self) -> &AtomicWord {
+        &self.newest
     }
 }
 
@@ -130,6 +152,10 @@ impl<L: Ledger> Ledger for OptionLedger<L> {
             0 => &self.none,
             i => self.some.slot(i - 1),
         }
+    }
+    #[inline]
+    fn newest_window(&self) -> &AtomicWord {
+        self.some.newest_window()
     }
 }
 
@@ -212,6 +238,63 @@ pub(crate) fn record_entry<S: State>(slot: &AtomicWord, entry: Word, word: &Stat
         }
         put = displaced; // a concurrent, later entry of the same variant
     }
+}
+
+/// Records `entry` as [`record_entry`] does, unless every registered wait
+/// already has an entry of its variant to find: the variant has one value,
+/// and `slot` holds an entry made after the start `newest` holds and not
+/// after `entry`. `newest` holds the latest window start a wait published
+/// as it registered ([`publish_window`]), so every registered window
+/// begins at or before it and holds that entry, whose value is `entry`'s:
+/// recording `entry` would tell no registered wait anything new. It would
+/// cost a second locked instruction on a line that racing setters take
+/// from each other (`contended`, BENCHMARKS.md).
+///
+/// `newest` is `None` where every entry is recorded: a variant that carries
+/// data (a wait matches the latest entry's data), and an observable with a
+/// history ring (a wait's window start moves on with its ring scan, past
+/// what it published).
+///
+/// The slot's load is Relaxed: a value older in the slot's modification
+/// order only makes this setter record. The one it relies on stays, or
+/// comes back before its writer's S4 (`record_entry`), so a wait finds it
+/// at a look after its listen.
+#[inline]
+pub(crate) fn record_entry_unless_held<S: State>(
+    slot: &AtomicWord,
+    entry: Word,
+    word: &StateWord<S>,
+    newest: Option<&AtomicWord>,
+) {
+    if let Some(newest) = newest {
+        // Relaxed: see `publish_window`.
+        let newest = newest.load(Ordering::Relaxed);
+        let held = slot.load(Ordering::Relaxed);
+        if entered_since::<S>(held, newest, Layout::<S>::version(entry)).is_some() {
+            return;
+        }
+    }
+    record_entry(slot, entry, word);
+}
+
+/// Publishes where a registering wait's window starts, or a later
+/// version: the word's version now, which is at or after the wait's first
+/// look (coherence: the same thread read `v0` from the word before).
+///
+/// Called under the notify list's lock, in W1 of the wait's first listen
+/// (`waiters.rs`). Each holder of the lock loads the word after the
+/// previous holder released it, so it reads that holder's version or a
+/// later one (read-read coherence along the lock's release and acquire),
+/// and the stores to `newest`, made by holders only, never move it back:
+/// it is at or after the window start of every wait that published.
+/// Relaxed, here and in the setter's load after its S2
+/// (`record_entry_unless_held`): the store comes before the wait's W2, a
+/// SeqCst RMW of the count, and S2's SeqCst load reads W2 or a later RMW
+/// of the count, so a setter that sees the wait counted sees this store,
+/// or a later one.
+#[inline]
+pub(crate) fn publish_window<S: State>(newest: &AtomicWord, word: &StateWord<S>) {
+    newest.store(Layout::<S>::version(word.guess()), Ordering::Relaxed);
 }
 
 /// Whether `slot` records an entry after `v0` that is already visible in the

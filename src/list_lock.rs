@@ -48,6 +48,9 @@ enum Acquire {
 }
 
 /// A value behind the list's lock byte (module docs).
+// `repr(C)`: the byte first, next to what a setter reads before it
+// (`Observable`'s field order).
+#[repr(C)]
 pub(crate) struct ListLock<T> {
     byte: AtomicU8,
     value: UnsafeCell<T>,

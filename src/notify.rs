@@ -415,7 +415,9 @@ impl Listener {
     }
 
     /// Links this listener into `list`, to wake `waker`: every `notify_all`
-    /// that begins after this returns wakes it.
+    /// that begins after this returns wakes it. Runs `under_lock` while it
+    /// holds the list's lock (the engine's registration publishes its window
+    /// start there: `waiters.rs`).
     ///
     /// # Safety
     ///
@@ -424,7 +426,12 @@ impl Listener {
     /// [`stop`](Self::stop) with this same `list`, it passes `list` to every
     /// call that takes one, and does not drop the listener (the list points
     /// into it).
-    pub(crate) unsafe fn listen(self: Pin<&mut Self>, list: &NotifyList, waker: &Waker) {
+    pub(crate) unsafe fn listen(
+        self: Pin<&mut Self>,
+        list: &NotifyList,
+        waker: &Waker,
+        under_lock: impl FnOnce(),
+    ) {
         let entry = self.entry();
         debug_assert!(!matches!(
             entry.state.load(Ordering::Relaxed),
@@ -435,6 +442,7 @@ impl Listener {
         let mut waker = waker.clone();
         // W1 of `waiters.rs`: the acquire sets `PENDING`, in a SeqCst RMW.
         list.links.with_pending(|links| {
+            under_lock();
             // SAFETY: the entry is not listening, so its node is ours; under
             // the lock it becomes the list's. It is pinned (`self` is), and
             // the caller unlinks it (`stop`) before it drops.
@@ -673,7 +681,7 @@ mod tests {
             (0..n).map(|_| Box::pin(Listener::new())).collect();
         for (listener, (_, waker)) in listeners.iter_mut().zip(&wakers) {
             // SAFETY: every call passes `list`; each is stopped below.
-            unsafe { listener.as_mut().listen(&list, waker) };
+            unsafe { listener.as_mut().listen(&list, waker, || ()) };
         }
         assert_eq!(len(&list), n);
         list.notify_all();
@@ -698,7 +706,7 @@ mod tests {
             (0..3).map(|_| Box::pin(Listener::new())).collect();
         for (listener, (_, waker)) in listeners.iter_mut().zip(&wakers) {
             // SAFETY: every call passes `list`; each is stopped below.
-            unsafe { listener.as_mut().listen(&list, waker) };
+            unsafe { listener.as_mut().listen(&list, waker, || ()) };
         }
         listeners[1].as_mut().stop(&list);
         assert_eq!(len(&list), 2);
@@ -717,7 +725,7 @@ mod tests {
         let (second, second_waker) = counting();
         let mut listener = pin!(Listener::new());
         // SAFETY: every call passes `list`; stopped below.
-        unsafe { listener.as_mut().listen(&list, &first_waker) };
+        unsafe { listener.as_mut().listen(&list, &first_waker, || ()) };
         // The list holds a clone of each waker it is given, and only one.
         assert_eq!(Arc::strong_count(&first), 3);
         let pending = listener.as_mut().poll_notified(&list, &first_waker);
@@ -755,10 +763,10 @@ mod tests {
             .map(|_| Box::pin(Listener::new()))
             .collect();
         // SAFETY: every call passes `list`; each is stopped below.
-        unsafe { first.as_mut().listen(&list, &panics) };
+        unsafe { first.as_mut().listen(&list, &panics, || ()) };
         for (listener, (_, waker)) in listeners.iter_mut().zip(&behind) {
             // SAFETY: as above.
-            unsafe { listener.as_mut().listen(&list, waker) };
+            unsafe { listener.as_mut().listen(&list, waker, || ()) };
         }
         let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| list.notify_all()));
         assert!(unwound.is_err());
@@ -793,7 +801,7 @@ mod tests {
                 let listener = slot.get_or_insert_with(|| Box::pin(Listener::new()));
                 listener.as_mut().stop(self.list);
                 // SAFETY: every call passes `self.list`; stopped below.
-                unsafe { listener.as_mut().listen(self.list, &waker) };
+                unsafe { listener.as_mut().listen(self.list, &waker, || ()) };
             }
         }
         static LIST: NotifyList = NotifyList::new();
@@ -809,7 +817,7 @@ mod tests {
                 (0..listeners).map(|_| Box::pin(Listener::new())).collect();
             for listener in &mut parked {
                 // SAFETY: every call passes `list`; each is stopped below.
-                unsafe { listener.as_mut().listen(list, &waker) };
+                unsafe { listener.as_mut().listen(list, &waker, || ()) };
             }
             list.notify_all();
             assert_eq!(relisten.woken.load(Ordering::Relaxed), listeners);

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::history::{self, Ring, TransitionSlot};
-use crate::ledger::{record_entry, Ledger};
+use crate::ledger::{record_entry_unless_held, Ledger};
 use crate::state::State;
 use crate::sync::{loom_const, loom_const_fn, Word};
 use crate::wait::{AnyValue, Changed, Equals, Mode, SomeMatching, StateCheck, WaitFor};
@@ -42,13 +42,18 @@ use crate::word::{Layout, StateWord};
 /// assert_eq!(CONN.get(), Conn::Closed);
 /// # });
 /// ```
+// In this order (`repr(C)`): the word, which every transition writes;
+// then what a transition with waiters reads and only sometimes writes (the
+// ledger, the count, the lock byte); the list's links, which only holders
+// of its lock touch, last.
+#[repr(C)]
 pub struct Observable<S: State, const HISTORY: usize = 0> {
     /// Value and version (`word.rs`).
     pub(crate) word: StateWord<S>,
-    /// Who waits, and the notify list (`waiters.rs`: the protocol).
-    pub(crate) waiters: Waiters,
     /// The last entry into each ledger variant (`ledger.rs`).
     pub(crate) ledger: S::Ledger,
+    /// Who waits, and the notify list (`waiters.rs`: the protocol).
+    pub(crate) waiters: Waiters,
     /// The last `HISTORY` transitions; zero-sized by default.
     pub(crate) history: [TransitionSlot; HISTORY],
 }
@@ -257,7 +262,10 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
         }
         self.waiters.after_transition(|| {
             if S::VARIANTS > 0 {
-                record_entry::<S>(self.ledger.slot(next.index()), new, &self.word);
+                let index = next.index();
+                let one_value = S::FINITE || S::from_index(index).is_some();
+                let newest = (HISTORY == 0 && one_value).then(|| self.ledger.newest_window());
+                record_entry_unless_held::<S>(self.ledger.slot(index), new, &self.word, newest);
             }
         });
         Ok(())
@@ -582,6 +590,43 @@ mod tests {
         let slot = conn.ledger.slot(Conn::Closing.index()).load(Relaxed);
         assert_eq!(Layout::<Conn>::version(slot), now);
         assert_eq!(poll(&mut w), Poll::Ready(Conn::Closing));
+    }
+
+    #[test]
+    fn an_entry_every_registered_window_holds_is_not_recorded_again() {
+        let conn = Observable::new(Conn::Connected);
+        let closing = || Layout::<Conn>::version(conn.ledger.slot(2).load(Relaxed));
+        let mut early = core::pin::pin!(conn.wait_until(Conn::Closed));
+        assert!(poll(&mut early).is_pending()); // its window starts at 0
+        conn.set(Conn::Closing); // 1: recorded
+        conn.set(Conn::Connected); // 2
+        conn.set(Conn::Closing); // 3: the only window, from 0, holds 1
+        assert_eq!(closing(), 1, "recorded again");
+        conn.set(Conn::Connected); // 4
+
+        // A wait that begins at 4 publishes it: 1 lies outside its window,
+        // so the next entry is recorded, and found.
+        let mut late = core::pin::pin!(conn.wait_until(Conn::Closing));
+        assert!(poll(&mut late).is_pending());
+        conn.set(Conn::Closing); // 5
+        conn.set(Conn::Connected); // 6
+        assert_eq!(closing(), 5);
+        assert_eq!(poll(&mut late), Poll::Ready(Conn::Closing));
+        assert_eq!(poll(&mut early), Poll::Pending);
+    }
+
+    #[test]
+    fn an_entry_that_carries_data_is_always_recorded() {
+        let link = Observable::new(Link::Down);
+        let closed = Link::Closed { code: 0 }.index();
+        let mut wait = core::pin::pin!(link.wait_for(|_| false));
+        assert!(poll(&mut wait).is_pending());
+        link.set(Link::Closed { code: 1 }); // 1
+        link.set(Link::Down); // 2
+        link.set(Link::Closed { code: 2 }); // 3: its data is new
+        let slot = link.ledger.slot(closed).load(Relaxed);
+        assert_eq!(Layout::<Link>::version(slot), 3);
+        assert_eq!(Layout::<Link>::value(slot), Link::Closed { code: 2 });
     }
 
     #[test]

@@ -28,7 +28,7 @@
 
 use crate::engine::{engine_newtype, Check, Engine, OnObservable};
 use crate::history::{self, Read};
-use crate::ledger::{entered_since, Ledger};
+use crate::ledger::{self, entered_since, Ledger};
 use crate::observable::Observable;
 use crate::state::State;
 use crate::sync::{Ordering, Word};
@@ -164,6 +164,19 @@ impl<'a, S: State, P: Matcher<S>, const HISTORY: usize> Check<'a>
             self.phase = Phase::Done;
         }
         found
+    }
+
+    /// Setters leave an entry of a one-value variant out of its slot while
+    /// the slot holds an earlier one inside every registered window
+    /// (`ledger::record_entry_unless_held`), so a wait that looks in the
+    /// ledger publishes where its window starts. With a history ring every
+    /// entry is recorded (a window moves on with its ring scan); a wait for
+    /// any transition (`changed`) looks in no slot.
+    fn publish_window(&self) {
+        if S::VARIANTS > 0 && HISTORY == 0 && self.mode != Mode::Changed {
+            let observable = self.observable;
+            ledger::publish_window(observable.ledger.newest_window(), &observable.word);
+        }
     }
 }
 

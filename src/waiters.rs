@@ -4,11 +4,15 @@
 //! that no wakeup is lost. Everything else that takes part (the state word,
 //! the ledger, the history ring, the wait engine, the list) points here.
 //!
-//! | registered | `PENDING` | a setter, after its CAS                                   |
-//! |------------|-----------|-----------------------------------------------------------|
-//! | `0`        | either    | nothing more: one load                                    |
-//! | `n`        | clear     | records ledger entries; one more load, no lock            |
-//! | `n`        | set       | records, takes the lock clearing `PENDING`, wakes the list |
+//! | registered | `PENDING` | a setter, after its CAS                                         |
+//! |------------|-----------|-----------------------------------------------------------------|
+//! | `0`        | either    | nothing more: one load                                          |
+//! | `n`        | clear     | records its ledger entry (\*); one more load, no lock           |
+//! | `n`        | set       | records (\*), takes the lock clearing `PENDING`, wakes the list |
+//!
+//! (\*) Unless its slot already holds an entry of the same one-value
+//! variant inside every registered window: the window starts W1 publishes
+//! tell it so (`ledger::record_entry_unless_held`).
 //!
 //! # The handshake
 //!
@@ -16,7 +20,9 @@
 //!
 //! * **W1** [`listen_and_arm`](Waiters::listen_and_arm): listen on the
 //!   notify list. The acquire of the list's lock sets `PENDING`, in one
-//!   SeqCst RMW, and the node is linked before the lock is released;
+//!   SeqCst RMW, and the node is linked before the lock is released. On
+//!   the first listen of this wait it also publishes, under the lock, where
+//!   its window starts (`ledger::publish_window`);
 //! * **W2** count itself, in a SeqCst RMW (only on its first listen of this
 //!   wait: a waiter woken and listening again is counted already);
 //! * **W3** look again with SeqCst loads (`StateWord::read_in_order`, the
@@ -29,7 +35,8 @@
 //! * **S1** its CAS on the state word (SeqCst), then its ring writes (SeqCst);
 //! * in [`after_transition`](Waiters::after_transition): **S2** a SeqCst
 //!   load of the count, and if it is 0, stop; **S3** the ledger write
-//!   (SeqCst); **S4** `notify_all`: a SeqCst load of the lock byte, and if
+//!   (SeqCst), left out if the slot already holds an entry that every
+//!   published window holds; **S4** `notify_all`: a SeqCst load of the lock byte, and if
 //!   `PENDING` is set, take the lock clearing it, and wake every node.
 //!
 //! # Why no wakeup is lost
@@ -41,7 +48,10 @@
 //!   waking, and only a transition that raced the waiter's first poll goes
 //!   unrecorded. A setter whose S2 comes after W2 (one that saw
 //!   `waiter_count() > 0` before it set, say) records its entry, at a
-//!   version after `v0`.
+//!   version after `v0`, or finds one of the same value there already,
+//!   after `v0`: W1 published a start at or after `v0` before W2, so S2,
+//!   which reads W2 or a later RMW of the count, makes the setter see it
+//!   (or a later start) when it decides to leave its entry out.
 //! * **Arming.** If S4's load comes before a waiter's W1, S1 and S3 come
 //!   before its W3, which sees the transition. If it comes after, it and
 //!   every later read of the byte in the setter's acquire read W1's byte or
@@ -78,6 +88,9 @@ use crate::notify::{Listener, NotifyList};
 use crate::sync::{loom_const_fn, seqcst_order_point, AtomicUsize, Ordering};
 
 /// Registered waiters and the notify list (module docs).
+// `repr(C)`: the count, then the list's lock byte, then its links
+// (`Observable`'s field order says why).
+#[repr(C)]
 pub(crate) struct Waiters {
     registered: AtomicUsize,
     list: NotifyList,
@@ -102,16 +115,30 @@ impl Waiters {
     /// W1 and W2: listens (which sets `PENDING`), then counts this waiter
     /// on its first listen in this wait ([`Listener::has_listened`] is
     /// "registered" from then on, until [`unregister`](Self::unregister)).
-    /// The caller looks again, with SeqCst loads, before it parks.
+    /// On that first listen, `publish` runs under the list's lock, before
+    /// the count: the wait publishes its window start there
+    /// (`ledger::publish_window`). The caller looks again, with SeqCst
+    /// loads, before it parks.
     ///
     /// # Safety
     ///
     /// [`Listener::listen`]'s, with this observable's list: `list()`.
     #[inline]
-    pub(crate) unsafe fn listen_and_arm(&self, listener: Pin<&mut Listener>, waker: &Waker) {
+    pub(crate) unsafe fn listen_and_arm(
+        &self,
+        listener: Pin<&mut Listener>,
+        waker: &Waker,
+        publish: impl FnOnce(),
+    ) {
         let registered = listener.has_listened();
         // SAFETY: the caller's contract.
-        unsafe { listener.listen(&self.list, waker) };
+        unsafe {
+            listener.listen(&self.list, waker, || {
+                if !registered {
+                    publish();
+                }
+            })
+        };
         seqcst_order_point();
         if !registered {
             self.registered.fetch_add(1, Ordering::SeqCst);

@@ -478,3 +478,37 @@ fn a_late_record_puts_a_later_entry_of_its_variant_back() {
         early.join().unwrap();
     });
 }
+
+/// A setter leaves an entry out of the ledger only when every registered
+/// window already holds an earlier entry of its one-value variant. A wait
+/// that registers after that earlier entry publishes its window start
+/// under the list's lock, before it is counted, so a setter that sees it
+/// counted records the next entry for it. Publishing after the count (the
+/// mutation `publish-after-count`) lets the setter read the old start and
+/// leave `Closing` out, and the wait never completes.
+#[test]
+fn a_wait_that_begins_after_an_entry_gets_the_next_one_recorded() {
+    loom::model(|| {
+        let conn = Arc::new(Observable::new(Conn::Connected));
+        // Registered throughout, its window from 0 holds every entry.
+        let mut early = std::pin::pin!(conn.wait_until(Conn::Closed));
+        assert!(poll_once(&mut early).is_pending());
+        conn.set(Conn::Closing); // 1: recorded
+        conn.set(Conn::Connected); // 2
+        let setter = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                while conn.waiter_count() < 2 {
+                    thread::yield_now();
+                }
+                conn.set(Conn::Closing); // 3: the late window does not hold 1
+                conn.set(Conn::Connected); // 4
+            })
+        };
+        // v0 = 2: the setter waits for this registration.
+        let mut late = std::pin::pin!(conn.wait_until(Conn::Closing));
+        assert!(poll_once(&mut late).is_pending());
+        assert_eq!(block_on(late), Conn::Closing);
+        setter.join().unwrap();
+    });
+}

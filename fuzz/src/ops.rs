@@ -144,12 +144,20 @@ impl<S: Values> LiveWait<'_, S> {
     }
 }
 
-/// The sequential reference: the value, and every transition so far.
+/// The sequential reference: the value, every transition so far, and the
+/// observable's ledger as its setters keep it.
 struct Model<S> {
     initial: S,
     value: S,
     /// `history[i]` is the value entered at version `i + 1`.
     history: Vec<S>,
+    /// The version of the entry each ledger variant's slot holds.
+    slots: Vec<Option<u64>>,
+    /// Registered waits, as the harness last counted them.
+    registered: usize,
+    /// The latest window start a registered wait published (every wait
+    /// but `changed` publishes its `v0` as it registers).
+    newest: u64,
 }
 
 impl<S: Values> Model<S> {
@@ -162,8 +170,24 @@ impl<S: Values> Model<S> {
         if s != previous {
             self.value = s;
             self.history.push(s);
+            self.record(s);
         }
         previous
+    }
+
+    /// What the setter of the transition just made does with the ledger:
+    /// nothing without a registered wait; else it records the entry,
+    /// unless the variant has one value and its slot holds an entry made
+    /// after `newest` (one every registered wait's window holds).
+    fn record(&mut self, s: S) {
+        if self.registered == 0 {
+            return;
+        }
+        let index = s.index();
+        let held = self.slots[index].is_some_and(|v| v > self.newest);
+        if !(S::from_index(index).is_some() && held) {
+            self.slots[index] = Some(self.version());
+        }
     }
 
     /// What `try_next_transition` must return to a subscriber at `cursor`,
@@ -194,22 +218,35 @@ impl<S: Values> Model<S> {
     }
 
     /// What a registered wait would return now, or `None` if it must stay
-    /// pending. The crate's ledger keeps each ledger variant's *last* entry
-    /// (value included), and a wait reports, of the variants whose last
-    /// entry since `v0` matches, the one entered earliest; the model
-    /// computes exactly that from the full history.
+    /// pending. A wait reports, of the variants whose slot holds an entry
+    /// since `v0` that matches, the one entered earliest; the model keeps
+    /// the slots as the setters do (`record`).
     fn outcome(&self, wait: &LiveWait<'_, S>, v0: u64) -> Option<S> {
-        let since = &self.history[v0 as usize..];
         if wait.kind == Kind::Changed {
-            return (!since.is_empty()).then_some(self.value);
+            return (self.version() > v0).then_some(self.value);
         }
-        (0..S::VARIANTS)
-            .filter_map(|variant| {
-                let at = since.iter().rposition(|e| e.index() == variant)?;
-                wait.matches(since[at]).then_some((at, since[at]))
+        let found = self
+            .slots
+            .iter()
+            .filter_map(|slot| {
+                let at = slot.filter(|&v| v > v0)?;
+                let entry = self.history[at as usize - 1];
+                wait.matches(entry).then_some((at, entry))
             })
             .min_by_key(|(at, _)| *at)
-            .map(|(_, s)| s)
+            .map(|(_, s)| s);
+        // The guarantee itself: whatever the slots hold, a wait finds an
+        // entry exactly when one of the variants' last entries since `v0`
+        // matches.
+        let since = &self.history[v0 as usize..];
+        let in_history = (0..S::VARIANTS).any(|variant| {
+            since
+                .iter()
+                .rposition(|e| e.index() == variant)
+                .is_some_and(|at| wait.matches(since[at]))
+        });
+        assert_eq!(found.is_some(), in_history, "the ledger lost an entry");
+        found
     }
 }
 
@@ -243,6 +280,9 @@ fn run_on<S: Values>(data: &[u8]) {
         initial,
         value: initial,
         history: Vec::new(),
+        slots: vec![None; S::VARIANTS],
+        registered: 0,
+        newest: 0,
     };
     let mut waits: Vec<LiveWait<'_, S>> = Vec::new();
     let ring: Observable<S, RING> = Observable::with_history(model.value);
@@ -253,6 +293,10 @@ fn run_on<S: Values>(data: &[u8]) {
 
     while let Some(op) = bytes.next() {
         let arg = bytes.next().unwrap_or(0);
+        model.registered = waits
+            .iter()
+            .filter(|w| matches!(w.expected, Expected::Pending { .. }))
+            .count();
         match op % 8 {
             // set
             0 => {
@@ -423,6 +467,9 @@ fn run_on<S: Values>(data: &[u8]) {
                             w.expected = Expected::Pending {
                                 v0: model.version(),
                             };
+                            if w.kind != Kind::Changed {
+                                model.newest = model.newest.max(model.version());
+                            }
                             None
                         }
                     }
