@@ -48,9 +48,6 @@ enum Acquire {
 }
 
 /// A value behind the list's lock byte (module docs).
-// `repr(C)`: the byte first, next to what a setter reads before it
-// (`Observable`'s field order).
-#[repr(C)]
 pub(crate) struct ListLock<T> {
     byte: AtomicU8,
     value: UnsafeCell<T>,

@@ -42,11 +42,6 @@ use crate::word::{Layout, StateWord};
 /// assert_eq!(CONN.get(), Conn::Closed);
 /// # });
 /// ```
-// In this order (`repr(C)`): the word, which every transition writes;
-// then what a transition with waiters reads and only sometimes writes (the
-// ledger, the count, the lock byte); the list's links, which only holders
-// of its lock touch, last.
-#[repr(C)]
 pub struct Observable<S: State, const HISTORY: usize = 0> {
     /// Value and version (`word.rs`).
     pub(crate) word: StateWord<S>,

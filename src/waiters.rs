@@ -88,9 +88,6 @@ use crate::notify::{Listener, NotifyList};
 use crate::sync::{loom_const_fn, seqcst_order_point, AtomicUsize, Ordering};
 
 /// Registered waiters and the notify list (module docs).
-// `repr(C)`: the count, then the list's lock byte, then its links
-// (`Observable`'s field order says why).
-#[repr(C)]
 pub(crate) struct Waiters {
     registered: AtomicUsize,
     list: NotifyList,
