@@ -1,5 +1,7 @@
 //! Workloads 1 and 2 of issue 6: `get` (uncontended read) and `set` with no
-//! waiter, alternating two values so every call is a real transition.
+//! waiter, alternating two values so every call is a real transition; and
+//! `set-parked`, the same `set` while one wait is parked (registered, polled
+//! once, never polled again: a shutdown waiter while the state churns).
 //!
 //! One operation per criterion iteration, on a leaked instance reached
 //! through `black_box`, so the compiler can neither hoist the load nor fold
@@ -8,8 +10,11 @@
 
 mod common;
 
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::{Context, Waker};
 use std::time::Duration;
 
 use common::{Conn, Peer};
@@ -63,6 +68,29 @@ fn set(c: &mut Criterion) {
     group.finish();
 }
 
+fn set_parked(c: &mut Criterion) {
+    let mut group = c.benchmark_group("set-parked");
+    for_each_peer!(P => {
+        let peer = P::leak(Conn::Connected);
+        let waiter = Box::leak(Box::new(peer.waiter()));
+        // Never satisfied here: it stays parked. Each peer then does what
+        // it does for a waiter it woke that has not run yet.
+        let mut wait: Pin<Box<dyn Future<Output = Conn>>> =
+            Box::pin(peer.wait_until(waiter, Conn::Closed));
+        let polled = wait.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(polled.is_pending());
+        group.bench_function(P::NAME, |b| {
+            let mut flip = false;
+            b.iter(|| {
+                flip = !flip;
+                black_box(peer).set(if flip { Conn::Connecting } else { Conn::Connected });
+            })
+        });
+        drop(wait);
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = ops;
     config = Criterion::default()
@@ -70,6 +98,6 @@ criterion_group! {
         .measurement_time(Duration::from_secs(2))
         .sample_size(50)
         .nresamples(20_000);
-    targets = get, set
+    targets = get, set, set_parked
 }
 criterion_main!(ops);

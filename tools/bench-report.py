@@ -251,7 +251,7 @@ def plots(data, out_dir, fmt="svg"):
         made.append(path)
 
     # get and set bars.
-    present = [g for g in ["get", "set"] if g in data["criterion"]]
+    present = [g for g in ["get", "set", "set-parked"] if g in data["criterion"]]
     if present:
         fig, axes = plt.subplots(1, len(present), figsize=(5 * len(present), 3.4))
         if len(present) == 1:
@@ -266,7 +266,8 @@ def plots(data, out_dir, fmt="svg"):
             ax.set_xticklabels(names, rotation=25, ha="right")
             ax.set_yscale("log")
             ax.set_ylabel("time per call (median, log scale)")
-            ax.set_title(f"{group}" + (" (no waiters, alternating two values)" if group == "set" else " (uncontended)"))
+            ax.set_title(f"{group}" + {"set": " (no waiters, alternating two values)",
+                                       "set-parked": " (one wait parked)"}.get(group, " (uncontended)"))
             ax.margins(y=0.2)
         fig.tight_layout()
         path = out_dir / f"get-set.{fmt}"
@@ -432,7 +433,8 @@ def render(data, plot_paths, md_path):
         w(f"![get and set]({plot_by_name['get-set']})")
         w("")
     for group, title in [("get", "`get`: uncontended read"),
-                         ("set", "`set` with no waiter, alternating two values (raw atomic: one CAS)")]:
+                         ("set", "`set` with no waiter, alternating two values (raw atomic: one CAS)"),
+                         ("set-parked", "`set` while one wait is parked (registered, polled once, never again: a shutdown waiter while the state churns); the same two values")]:
         if group in data["criterion"]:
             w(f"**{title}**")
             w("")
