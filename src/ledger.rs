@@ -250,15 +250,24 @@ pub(crate) fn record_entry<S: State>(slot: &AtomicWord, entry: Word, word: &Stat
 /// cost a second locked instruction on a line that racing setters take
 /// from each other (`contended`, BENCHMARKS.md).
 ///
+/// `newest` may be ahead of `entry`: a wait registered after this setter's
+/// CAS, and the state moved on meanwhile. Measured from such a `newest`,
+/// serial order would put every older slot, even an empty one, in
+/// `(newest, entry]`, so the setter records whenever `newest` is not at or
+/// before `entry` (the loom model
+/// `a_setter_delayed_past_a_new_registration_still_records`).
+///
 /// `newest` is `None` where every entry is recorded: a variant that carries
 /// data (a wait matches the latest entry's data), and an observable with a
 /// history ring (a wait's window start moves on with its ring scan, past
 /// what it published).
 ///
-/// The slot's load is Relaxed: a value older in the slot's modification
-/// order only makes this setter record. The one it relies on stays, or
-/// comes back before its writer's S4 (`record_entry`), so a wait finds it
-/// at a look after its listen.
+/// The loads are Relaxed. A later `newest` than the one a setter must see
+/// (the last published before a registration its S2 saw counted) only
+/// narrows the window. An older value of the slot, if it lies in the
+/// window, is an entry a setter recorded, and the slot holds it or a later
+/// entry of the variant again before that setter's S4 (`record_entry`), so
+/// a wait finds one at a look after its listen.
 #[inline]
 pub(crate) fn record_entry_unless_held<S: State>(
     slot: &AtomicWord,
@@ -270,7 +279,9 @@ pub(crate) fn record_entry_unless_held<S: State>(
         // Relaxed: see `publish_window`.
         let newest = newest.load(Ordering::Relaxed);
         let held = slot.load(Ordering::Relaxed);
-        if entered_since::<S>(held, newest, Layout::<S>::version(entry)).is_some() {
+        let version = Layout::<S>::version(entry);
+        let after_newest = Layout::<S>::distance(newest, version) <= Layout::<S>::VERSION_MASK / 2;
+        if after_newest && entered_since::<S>(held, newest, version).is_some() {
             return;
         }
     }

@@ -20,9 +20,11 @@ use crate::ledger::{Ledger, NoLedger, VariantLedger};
 /// # Ledger variants: what a wait never misses
 ///
 /// A state with [`VARIANTS`](Self::VARIANTS) `> 0` has an entry ledger: the
-/// observable remembers, per *ledger variant*, the last entry into it (value
-/// and version). A wait then never misses a variant entered after it began,
-/// however briefly, and returns that entry's value:
+/// observable remembers, per *ledger variant*, an entry into it (value and
+/// version): the last one, or for a variant with one value an earlier one
+/// that every registered wait's window already holds. A wait then never
+/// misses a variant entered after it began, however briefly, and returns
+/// that entry's value:
 ///
 /// | shape | ledger variants | a wait is exact for |
 /// |---|---|---|

@@ -11,6 +11,7 @@
 //!    the predicate on the one value of every ledger variant that has one
 //!    into a bit mask (variants that carry data are always in it), then
 //!    look as in 3. A setter that saw the registration records its entry
+//!    (or finds an earlier entry of that value inside the window already)
 //!    and notifies; one whose transition raced the first poll and saw none
 //!    left it in the word (the argument in `waiters.rs`). So a setter that
 //!    waits for `waiter_count() > 0` and then sets is always seen.
@@ -248,8 +249,9 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         // this very value (one version, one value) and did not match it. A
         // transition after this SeqCst load comes after it in the total
         // order, so its setter sees our registration and `PENDING` (S2 after
-        // W2, S4 after W1): it records its entry, and its notify, or one
-        // alongside it that cleared `PENDING`, wakes us. So the
+        // W2, S4 after W1): it records its entry (or finds one of that value
+        // in our window), and its notify, or one alongside it that cleared
+        // `PENDING`, wakes us. So the
         // ledger has nothing to find, and the predicate nothing new to say.
         if Layout::<S>::version(observable.word.read_in_order()) == v0 {
             return None;

@@ -46,12 +46,15 @@
 //! * **Registration.** If S2 comes before a waiter's W2 (it read 0, say),
 //!   that waiter's W3 comes after S1 and sees it in the word: nothing needs
 //!   waking, and only a transition that raced the waiter's first poll goes
-//!   unrecorded. A setter whose S2 comes after W2 (one that saw
-//!   `waiter_count() > 0` before it set, say) records its entry, at a
-//!   version after `v0`, or finds one of the same value there already,
-//!   after `v0`: W1 published a start at or after `v0` before W2, so S2,
-//!   which reads W2 or a later RMW of the count, makes the setter see it
-//!   (or a later start) when it decides to leave its entry out.
+//!   unrecorded (with other waiters counted, the setter may also leave its
+//!   entry out for their windows, which need not hold this waiter's). A
+//!   setter whose S2 comes after W2 (one that saw `waiter_count() > 0`
+//!   before it set, say) records its entry, at a version after `v0`, or
+//!   finds one of the same value there already, after `v0`: W1 published
+//!   a start at or after `v0` before W2, so S2, which reads W2 or a later
+//!   RMW of the count, makes the setter see that start or a later one
+//!   when it decides to leave its entry out, and it leaves it out only for
+//!   a start at or before its entry (`ledger::record_entry_unless_held`).
 //! * **Arming.** If S4's load comes before a waiter's W1, S1 and S3 come
 //!   before its W3, which sees the transition. If it comes after, it and
 //!   every later read of the byte in the setter's acquire read W1's byte or

@@ -512,3 +512,40 @@ fn a_wait_that_begins_after_an_entry_gets_the_next_one_recorded() {
         setter.join().unwrap();
     });
 }
+
+/// A setter delayed between its CAS and its ledger step while the state
+/// moves on and a new wait registers, publishing a window start past the
+/// delayed entry, still records that entry for a wait whose window holds
+/// it. Measured from a start ahead of the entry (the mutation
+/// `newest-ahead` drops that check), an empty slot looks like a held
+/// entry: `Closing` is left out, and the first wait never completes.
+/// (No thread spins here: loom runs a thread that yields only once the
+/// others are blocked or done, so a spin would hide the delay.)
+#[test]
+fn a_setter_delayed_past_a_new_registration_still_records() {
+    loom::model(|| {
+        let conn = Arc::new(Observable::new(Conn::Connected));
+        let mut early = std::pin::pin!(conn.wait_until(Conn::Closing));
+        assert!(poll_once(&mut early).is_pending()); // its window starts at 0
+        let setter = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                conn.set(Conn::Closing);
+            })
+        };
+        // Moves the state on if Closing is in the word, recorded or not yet.
+        let mover = {
+            let conn = conn.clone();
+            thread::spawn(move || {
+                let _ = conn.compare_exchange(Conn::Closing, Conn::Connected);
+            })
+        };
+        // Registers whenever it runs: after both, it publishes a start past
+        // Closing's entry.
+        let mut late = std::pin::pin!(conn.wait_until(Conn::Closed));
+        assert!(poll_once(&mut late).is_pending());
+        assert_eq!(block_on(early), Conn::Closing);
+        setter.join().unwrap();
+        mover.join().unwrap();
+    });
+}
