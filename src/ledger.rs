@@ -240,6 +240,14 @@ pub(crate) fn record_entry<S: State>(slot: &AtomicWord, entry: Word, word: &Stat
     }
 }
 
+/// Whether ledger variant `index` has one value, so that any of its
+/// entries says all a wait needs: every variant of a finite state (one per
+/// value), and a fieldless variant of any other.
+#[inline]
+pub(crate) fn has_one_value<S: State>(index: usize) -> bool {
+    S::FINITE || S::from_index(index).is_some()
+}
+
 /// Records `entry` as [`record_entry`] does, unless every registered wait
 /// already has an entry of its variant to find: the variant has one value,
 /// and `slot` holds an entry made after the start `newest` holds and not

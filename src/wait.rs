@@ -271,8 +271,7 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
                     let entry = Layout::<S>::value(slot);
                     // A variant with one value matched at registration;
                     // one that carries data is matched on its entry.
-                    if S::FINITE || S::from_index(index).is_some() || self.predicate.matches(entry)
-                    {
+                    if ledger::has_one_value::<S>(index) || self.predicate.matches(entry) {
                         earliest = Some((since, entry));
                     }
                 }
