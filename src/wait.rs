@@ -120,6 +120,10 @@ pub(crate) struct StateCheck<'a, S: State, P, const HISTORY: usize> {
     since: Word,
     /// The ledger variants that may match: see `register`.
     mask: u64,
+    /// `mask` is one variant with one value: wherever that variant was
+    /// entered since `v0`, the wait returns its one value, so the word,
+    /// if it holds it at a later version, answers without the ledger.
+    one_value: bool,
     /// The ring overwrote a transition this wait still needed.
     lagged: bool,
 }
@@ -137,6 +141,7 @@ impl<'a, S: State, P, const HISTORY: usize> StateCheck<'a, S, P, HISTORY> {
             phase: Phase::Start,
             since: 0,
             mask: 0,
+            one_value: false,
             lagged: false,
         })
     }
@@ -204,6 +209,8 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
                     self.mask |= 1 << index;
                 }
             }
+            self.one_value = self.mask.is_power_of_two()
+                && ledger::has_one_value::<S>(self.mask.trailing_zeros() as usize);
         }
         self.phase = Phase::Registered;
         self.recheck()
@@ -253,8 +260,18 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         // in our window), and its notify, or one alongside it that cleared
         // `PENDING`, wakes us. So the
         // ledger has nothing to find, and the predicate nothing new to say.
-        if Layout::<S>::version(observable.word.read_in_order()) == v0 {
+        let word = observable.word.read_in_order();
+        if Layout::<S>::version(word) == v0 {
             return None;
+        }
+        // Moved on since `v0`, and onto the one value this wait can return
+        // (`one_value`): the ledger's earliest entry would be that value
+        // too. (`wait_until` woken by its own transition: no slot to load.)
+        if self.one_value {
+            let value = Layout::<S>::value(word);
+            if self.mask >> value.index() & 1 != 0 {
+                return Some(value);
+            }
         }
         // The earliest masked variant entered since `v0`. Each slot is loaded
         // *before* the word, so a slot written by a transition is never newer

@@ -39,6 +39,21 @@ fn the_wait_returns_the_matched_value_not_the_current_one() {
 }
 
 #[test]
+fn the_earliest_match_wins_even_when_the_current_value_matches_too() {
+    let conn = Observable::new(Conn::Connected);
+    block_on(async {
+        let mut ending =
+            std::pin::pin!(conn.wait_for(|s| matches!(s, Conn::Closing | Conn::Closed)));
+        register(&mut ending).await;
+        conn.set(Conn::Closing);
+        conn.set(Conn::Closed);
+        // The word holds a match, but not the first: with two variants to
+        // find, the ledger answers, not the word.
+        assert_eq!(poll_once(&mut ending).await, Some(Conn::Closing));
+    });
+}
+
+#[test]
 fn the_latest_of_several_entries_of_the_same_variant_still_counts() {
     let conn = Observable::new(Conn::Connected);
     block_on(async {
