@@ -52,7 +52,7 @@ use core::task::{Poll, RawWaker, RawWakerVTable, Waker};
 
 use pin_project_lite::pin_project;
 
-use crate::list_lock::{ListLock, Registered};
+use crate::list_lock::ListLock;
 use crate::sync::{loom_const_fn, AtomicUsize, Ordering, UnsafeCell};
 
 /// In no list, and has not listened since it was new or stopped: its
@@ -250,7 +250,7 @@ impl Drop for RearmOnUnwind<'_> {
     /// not hold it here.
     #[cold]
     fn drop(&mut self) {
-        self.0.links.with_pending(false, |_| ());
+        self.0.links.with_pending(|_| ());
     }
 }
 
@@ -266,25 +266,6 @@ impl NotifyList {
                 links: ListLock::new(Links { head: None, tail: None, len: 0 }),
             }
         }
-    }
-
-    /// S2's load (`waiters.rs`): the registered waiters, counted in the
-    /// lock word (`list_lock.rs`), and whether a hold was under way.
-    #[inline]
-    pub(crate) fn registered_in_order(&self) -> Registered {
-        self.links.registered_in_order()
-    }
-
-    /// Registered waiters, for diagnostics (Relaxed).
-    #[inline]
-    pub(crate) fn registered(&self) -> usize {
-        self.links.registered()
-    }
-
-    /// Counts one registered waiter out (`ListLock::leave`).
-    #[inline]
-    pub(crate) fn leave(&self) {
-        self.links.leave();
     }
 
     /// Wakes every listener linked before this call began (and perhaps some
@@ -434,10 +415,9 @@ impl Listener {
     }
 
     /// Links this listener into `list`, to wake `waker`: every `notify_all`
-    /// that begins after this returns wakes it. With `join`, the acquire
-    /// also counts one more registered waiter (W2 of `waiters.rs`). Runs
-    /// `under_lock` while it holds the list's lock (the engine's
-    /// registration publishes its window start there: `waiters.rs`).
+    /// that begins after this returns wakes it. Runs `under_lock` while it
+    /// holds the list's lock (the engine's registration publishes its window
+    /// start there: `waiters.rs`).
     ///
     /// # Safety
     ///
@@ -450,7 +430,6 @@ impl Listener {
         self: Pin<&mut Self>,
         list: &NotifyList,
         waker: &Waker,
-        join: bool,
         under_lock: impl FnOnce(),
     ) {
         let entry = self.entry();
@@ -461,9 +440,8 @@ impl Listener {
         // Cloned before the lock; the node's `no_waker` is dropped after
         // it: a waker's code never runs under the lock.
         let mut waker = waker.clone();
-        // W1 of `waiters.rs`: the acquire sets `PENDING` (and with `join`
-        // counts this waiter, W2), in one SeqCst RMW.
-        list.links.with_pending(join, |links| {
+        // W1 of `waiters.rs`: the acquire sets `PENDING`, in a SeqCst RMW.
+        list.links.with_pending(|links| {
             under_lock();
             // SAFETY: the entry is not listening, so its node is ours; under
             // the lock it becomes the list's. It is pinned (`self` is), and
@@ -703,7 +681,7 @@ mod tests {
             (0..n).map(|_| Box::pin(Listener::new())).collect();
         for (listener, (_, waker)) in listeners.iter_mut().zip(&wakers) {
             // SAFETY: every call passes `list`; each is stopped below.
-            unsafe { listener.as_mut().listen(&list, waker, false, || ()) };
+            unsafe { listener.as_mut().listen(&list, waker, || ()) };
         }
         assert_eq!(len(&list), n);
         list.notify_all();
@@ -728,7 +706,7 @@ mod tests {
             (0..3).map(|_| Box::pin(Listener::new())).collect();
         for (listener, (_, waker)) in listeners.iter_mut().zip(&wakers) {
             // SAFETY: every call passes `list`; each is stopped below.
-            unsafe { listener.as_mut().listen(&list, waker, false, || ()) };
+            unsafe { listener.as_mut().listen(&list, waker, || ()) };
         }
         listeners[1].as_mut().stop(&list);
         assert_eq!(len(&list), 2);
@@ -747,7 +725,7 @@ mod tests {
         let (second, second_waker) = counting();
         let mut listener = pin!(Listener::new());
         // SAFETY: every call passes `list`; stopped below.
-        unsafe { listener.as_mut().listen(&list, &first_waker, false, || ()) };
+        unsafe { listener.as_mut().listen(&list, &first_waker, || ()) };
         // The list holds a clone of each waker it is given, and only one.
         assert_eq!(Arc::strong_count(&first), 3);
         let pending = listener.as_mut().poll_notified(&list, &first_waker);
@@ -785,10 +763,10 @@ mod tests {
             .map(|_| Box::pin(Listener::new()))
             .collect();
         // SAFETY: every call passes `list`; each is stopped below.
-        unsafe { first.as_mut().listen(&list, &panics, false, || ()) };
+        unsafe { first.as_mut().listen(&list, &panics, || ()) };
         for (listener, (_, waker)) in listeners.iter_mut().zip(&behind) {
             // SAFETY: as above.
-            unsafe { listener.as_mut().listen(&list, waker, false, || ()) };
+            unsafe { listener.as_mut().listen(&list, waker, || ()) };
         }
         let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| list.notify_all()));
         assert!(unwound.is_err());
@@ -823,7 +801,7 @@ mod tests {
                 let listener = slot.get_or_insert_with(|| Box::pin(Listener::new()));
                 listener.as_mut().stop(self.list);
                 // SAFETY: every call passes `self.list`; stopped below.
-                unsafe { listener.as_mut().listen(self.list, &waker, false, || ()) };
+                unsafe { listener.as_mut().listen(self.list, &waker, || ()) };
             }
         }
         static LIST: NotifyList = NotifyList::new();
@@ -839,7 +817,7 @@ mod tests {
                 (0..listeners).map(|_| Box::pin(Listener::new())).collect();
             for listener in &mut parked {
                 // SAFETY: every call passes `list`; each is stopped below.
-                unsafe { listener.as_mut().listen(list, &waker, false, || ()) };
+                unsafe { listener.as_mut().listen(list, &waker, || ()) };
             }
             list.notify_all();
             assert_eq!(relisten.woken.load(Ordering::Relaxed), listeners);

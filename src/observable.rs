@@ -255,12 +255,10 @@ impl<S: State, const HISTORY: usize> Observable<S, HISTORY> {
                 &self.word,
             );
         }
-        self.waiters.after_transition(|between_holds| {
+        self.waiters.after_transition(|| {
             if S::VARIANTS > 0 {
                 let index = next.index();
-                // Window starts are published under the lock: read in a
-                // hold, the newest may not be visible yet (`waiters.rs`).
-                let skippable = HISTORY == 0 && between_holds && has_one_value::<S>(index);
+                let skippable = HISTORY == 0 && has_one_value::<S>(index);
                 let newest = skippable.then(|| self.ledger.newest_window());
                 record_entry_unless_held::<S>(self.ledger.slot(index), new, &self.word, newest);
             }

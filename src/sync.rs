@@ -11,7 +11,7 @@ use loom::sync::atomic as imp;
 #[cfg(all(not(loom), feature = "portable-atomic"))]
 use portable_atomic as imp;
 
-pub(crate) use imp::{AtomicUsize, Ordering};
+pub(crate) use imp::{AtomicU8, AtomicUsize, Ordering};
 
 /// An `UnsafeCell` reached only through `with_mut`, so that loom can check
 /// every access to a notify-list node (loom's own cell under `--cfg loom`).

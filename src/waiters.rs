@@ -1,7 +1,7 @@
 //! The waiter protocol: the count of registered waiters, the notify list
 //! and its `PENDING` bit (`list_lock.rs`: "a listener linked since the last
-//! notify began"; the count lives in the same lock word), both sides of the
-//! handshake on them, and the argument that no wakeup is lost. Everything else that takes part (the state word,
+//! notify began"), both sides of the handshake on them, and the argument
+//! that no wakeup is lost. Everything else that takes part (the state word,
 //! the ledger, the history ring, the wait engine, the list) points here.
 //!
 //! | registered | `PENDING` | a setter, after its CAS                                         |
@@ -12,8 +12,7 @@
 //!
 //! (\*) Unless its slot already holds an entry of the same one-value
 //! variant inside every registered window: the window starts W1 publishes
-//! tell it so (`ledger::record_entry_unless_held`), when S2 read the lock
-//! word between holds.
+//! tell it so (`ledger::record_entry_unless_held`).
 //!
 //! # The handshake
 //!
@@ -24,9 +23,8 @@
 //!   SeqCst RMW, and the node is linked before the lock is released. On
 //!   the first listen of this wait it also publishes, under the lock, where
 //!   its window starts (`ledger::publish_window`);
-//! * **W2** count itself: in W1's RMW, which adds one to the count in the
-//!   lock word (only on its first listen of this wait: a waiter woken and
-//!   listening again is counted already);
+//! * **W2** count itself, in a SeqCst RMW (only on its first listen of this
+//!   wait: a waiter woken and listening again is counted already);
 //! * **W3** look again with SeqCst loads (`StateWord::read_in_order`, the
 //!   ledger, the ring) for entries after `v0`; park if it found nothing.
 //!   Woken, it looks again; if that finds nothing its listener is spent,
@@ -36,11 +34,10 @@
 //!
 //! * **S1** its CAS on the state word (SeqCst), then its ring writes (SeqCst);
 //! * in [`after_transition`](Waiters::after_transition): **S2** a SeqCst
-//!   load of the lock word, and if its count is 0, stop; **S3** the ledger
-//!   write (SeqCst), left out if the slot already holds an entry that every
-//!   published window holds (only when S2 found no hold under way); **S4**
-//!   `notify_all`: a SeqCst load of the lock word, and if `PENDING` is set,
-//!   take the lock clearing it, and wake every node.
+//!   load of the count, and if it is 0, stop; **S3** the ledger write
+//!   (SeqCst), left out if the slot already holds an entry that every
+//!   published window holds; **S4** `notify_all`: a SeqCst load of the lock byte, and if
+//!   `PENDING` is set, take the lock clearing it, and wake every node.
 //!
 //! # Why no wakeup is lost
 //!
@@ -54,14 +51,10 @@
 //!   setter whose S2 comes after W2 (one that saw `waiter_count() > 0`
 //!   before it set, say) records its entry, at a version after `v0`, or
 //!   finds one of the same value there already, after `v0`: W1 published
-//!   a start at or after `v0` under the lock, after W2 and before its
-//!   release. S2 reads W2 or a later value of the word. If that value is
-//!   held (W2's own, or a later hold's), the setter records. If it is free,
-//!   it is a release store or an RMW after one (acquires and leaves are
-//!   all RMWs), so S2 synchronises with the last release, which came after
-//!   W1's: the setter sees that start or a later one when it decides to
-//!   leave its entry out, and it leaves it out only for a start at or
-//!   before its entry (`ledger::record_entry_unless_held`).
+//!   a start at or after `v0` before W2, so S2, which reads W2 or a later
+//!   RMW of the count, makes the setter see that start or a later one
+//!   when it decides to leave its entry out, and it leaves it out only for
+//!   a start at or before its entry (`ledger::record_entry_unless_held`).
 //! * **Arming.** If S4's load comes before a waiter's W1, S1 and S3 come
 //!   before its W3, which sees the transition. If it comes after, it and
 //!   every later read of the byte in the setter's acquire read W1's byte or
@@ -86,21 +79,20 @@
 //!
 //! What this buys: with no waiter, `set` is its CAS and one load; once every
 //! waiter is woken, setters skip the notify list (and its lock) until one
-//! listens again; and arming and counting cost a listener nothing over the
-//! lock it takes anyway: a registered wait makes two RMWs of its own, the
-//! acquire that links and counts it, and the leave when it is over. Each
-//! side also passes a [`seqcst_order_point`](crate::sync::seqcst_order_point)
-//! (a fence, loom only) between its steps.
+//! listens again; and arming costs a listener nothing over the lock it
+//! takes anyway. Each side also passes a
+//! [`seqcst_order_point`](crate::sync::seqcst_order_point) (a fence, loom
+//! only) between its steps.
 
 use core::pin::Pin;
 use core::task::Waker;
 
 use crate::notify::{Listener, NotifyList};
-use crate::sync::{loom_const_fn, seqcst_order_point};
+use crate::sync::{loom_const_fn, seqcst_order_point, AtomicUsize, Ordering};
 
-/// Registered waiters and the notify list (module docs): the count lives in
-/// the list's lock word.
+/// Registered waiters and the notify list (module docs).
 pub(crate) struct Waiters {
+    registered: AtomicUsize,
     list: NotifyList,
 }
 
@@ -108,20 +100,23 @@ impl Waiters {
     loom_const_fn! {
         /// Nobody waiting.
         pub(crate) fn new() -> Self {
-            Waiters { list: NotifyList::new() }
+            Waiters {
+                registered: AtomicUsize::new(0),
+                list: NotifyList::new(),
+            }
         }
     }
 
     /// Registered waiters, for diagnostics. Relaxed: a snapshot.
     pub(crate) fn count(&self) -> usize {
-        self.list.registered()
+        self.registered.load(Ordering::Relaxed)
     }
 
-    /// W1 and W2: listens (which sets `PENDING`), and on its first listen in
-    /// this wait counts this waiter in the same RMW
-    /// ([`Listener::has_listened`] is "registered" from then on, until
-    /// [`unregister`](Self::unregister)). On that first listen, `publish`
-    /// runs under the list's lock: the wait publishes its window start there
+    /// W1 and W2: listens (which sets `PENDING`), then counts this waiter
+    /// on its first listen in this wait ([`Listener::has_listened`] is
+    /// "registered" from then on, until [`unregister`](Self::unregister)).
+    /// On that first listen, `publish` runs under the list's lock, before
+    /// the count: the wait publishes its window start there
     /// (`ledger::publish_window`). The caller looks again, with SeqCst
     /// loads, before it parks.
     ///
@@ -135,25 +130,29 @@ impl Waiters {
         waker: &Waker,
         publish: impl FnOnce(),
     ) {
-        let join = !listener.has_listened();
+        let registered = listener.has_listened();
         // SAFETY: the caller's contract.
         unsafe {
-            listener.listen(&self.list, waker, join, || {
-                if join {
+            listener.listen(&self.list, waker, || {
+                if !registered {
                     publish();
                 }
             })
         };
         seqcst_order_point();
+        if !registered {
+            self.registered.fetch_add(1, Ordering::SeqCst);
+            seqcst_order_point();
+        }
     }
 
     /// Forgets one waiter counted by `listen_and_arm`: its wait completed,
-    /// or was dropped. Relaxed (`ListLock::leave`): the count only lets
-    /// setters skip work, and a late leave costs a setter one needless
-    /// ledger write or notify, never a missed one.
+    /// or was dropped. Relaxed: the count only lets setters skip work, and a
+    /// late decrement costs a setter one needless ledger write or notify,
+    /// never a missed one.
     #[inline]
     pub(crate) fn unregister(&self) {
-        self.list.leave();
+        self.registered.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// The notify list, for a listener's calls after `listen_and_arm`.
@@ -163,18 +162,15 @@ impl Waiters {
     }
 
     /// S2 to S4, for a setter right after its transition (S1): `record`
-    /// writes its ledger entry (S3), told whether S2 read the lock word
-    /// between holds (then every published window start is visible to it).
-    /// With no waiter registered, `set` ends at S2's load; with no listener
-    /// linked since the last notify, at S4's.
+    /// writes its ledger entry (S3). With no waiter registered, `set` ends
+    /// at S2's load; with no listener linked since the last notify, at S4's.
     #[inline]
-    pub(crate) fn after_transition(&self, record: impl FnOnce(bool)) {
+    pub(crate) fn after_transition(&self, record: impl FnOnce()) {
         seqcst_order_point();
-        let registered = self.list.registered_in_order();
-        if registered.is_none() {
+        if self.registered.load(Ordering::SeqCst) == 0 {
             return;
         }
-        record(registered.between_holds());
+        record();
         seqcst_order_point();
         self.list.notify_all();
     }
