@@ -27,7 +27,7 @@ mutations=(
   "no-ledger-entry|src/observable.rs|s/if S::VARIANTS > 0 \{/if false {/|a_state_left_by_another_thread"
   "cursor-stays|src/subscriber.rs|s/\*cursor = version;//|subscriber_changed_races_setters"
   "entry-is-current|src/wait.rs|s/let entry = Layout::<S>::value\(slot\);/let entry = Layout::<S>::value(observable.word.read_in_order());/|a_transient_payload_races_a_second_entry_of_its_variant"
-  "unmoved-by-one|src/wait.rs|s/if Layout::<S>::version\(observable\.word\.read_in_order\(\)\) == v0 \{/if Layout::<S>::version(observable.word.read_in_order()).wrapping_sub(v0) <= 1 {/|set_races_the_first_poll"
+  "unmoved-by-one|src/wait.rs|s/if Layout::<S>::version\(word\) == v0 \{/if Layout::<S>::version(word).wrapping_sub(v0) <= 1 {/|set_races_the_first_poll"
   "first-entry-stays|src/ledger.rs|s/slot\.swap\(put, Ordering::SeqCst\)/slot.compare_exchange(0, put, Ordering::SeqCst, Ordering::SeqCst).unwrap_or_else(core::convert::identity)/|the_latest_payload_of_a_variant_is_seen"
   "publish-after-count|src/waiters.rs|s/listener\.listen\(&self\.list, waker, \x7c\x7c \{\n +if !registered \{\n +publish\(\);\n +\}\n +\}\)/listener.listen(\&self.list, waker, \x7c\x7c ())/; s/(            self\.registered\.fetch_add\(1, Ordering::SeqCst\);\n)/\$1            publish();\n/|a_wait_that_begins_after_an_entry_gets_the_next_one_recorded"
   "window-ignored|src/ledger.rs|s/if after_newest \&\& entered_since::<S>\(held, newest, version\)\.is_some\(\)/if held != 0 \&\& newest != version/|a_wait_that_begins_after_an_entry_gets_the_next_one_recorded"
