@@ -120,10 +120,6 @@ pub(crate) struct StateCheck<'a, S: State, P, const HISTORY: usize> {
     since: Word,
     /// The ledger variants that may match: see `register`.
     mask: u64,
-    /// `mask` is one variant with one value: wherever that variant was
-    /// entered since `v0`, the wait returns its one value, so the word,
-    /// if it holds it at a later version, answers without the ledger.
-    one_value: bool,
     /// The ring overwrote a transition this wait still needed.
     lagged: bool,
 }
@@ -141,7 +137,6 @@ impl<'a, S: State, P, const HISTORY: usize> StateCheck<'a, S, P, HISTORY> {
             phase: Phase::Start,
             since: 0,
             mask: 0,
-            one_value: false,
             lagged: false,
         })
     }
@@ -209,8 +204,6 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
                     self.mask |= 1 << index;
                 }
             }
-            self.one_value = self.mask.is_power_of_two()
-                && ledger::has_one_value::<S>(self.mask.trailing_zeros() as usize);
         }
         self.phase = Phase::Registered;
         self.recheck()
@@ -264,12 +257,18 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         if Layout::<S>::version(word) == v0 {
             return None;
         }
-        // Moved on since `v0`, and onto the one value this wait can return
-        // (`one_value`): the ledger's earliest entry would be that value
-        // too. (`wait_until` woken by its own transition: no slot to load.)
-        if self.one_value {
+        // Moved on since `v0`, onto the one value this wait can return: its
+        // mask is one variant, of one value, so the ledger's earliest entry
+        // would be that value too (`wait_until` woken by its own
+        // transition: no slot to load). With two or more variants to find,
+        // the earliest may be another: the ledger answers.
+        let mask = self.mask;
+        if mask != 0
+            && mask & (mask - 1) == 0
+            && ledger::has_one_value::<S>(mask.trailing_zeros() as usize)
+        {
             let value = Layout::<S>::value(word);
-            if self.mask >> value.index() & 1 != 0 {
+            if mask >> value.index() & 1 != 0 {
                 return Some(value);
             }
         }
