@@ -257,16 +257,15 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         if Layout::<S>::version(word) == v0 {
             return None;
         }
-        // Moved on since `v0`, onto the one value this wait can return: its
-        // mask is one variant, of one value, so the ledger's earliest entry
-        // would be that value too (`wait_until` woken by its own
-        // transition: no slot to load). With two or more variants to find,
-        // the earliest may be another: the ledger answers.
+        // Moved on since `v0`, onto the one value this wait can return: the
+        // state is finite (every variant one value) and its mask one
+        // variant, so the ledger's earliest entry would be that value too
+        // (`wait_until` woken by its own transition: no slot to load). With
+        // two or more variants to find, the earliest may be another: the
+        // ledger answers. (A state that is not finite has data variants,
+        // always in the mask beside any other: never one bit that answers.)
         let mask = self.mask;
-        if mask != 0
-            && mask & (mask - 1) == 0
-            && ledger::has_one_value::<S>(mask.trailing_zeros() as usize)
-        {
+        if S::FINITE && mask != 0 && mask & (mask - 1) == 0 {
             let value = Layout::<S>::value(word);
             if mask >> value.index() & 1 != 0 {
                 return Some(value);
