@@ -67,5 +67,9 @@ if [ $# -gt 0 ]; then
       printf '\n[[bench]]\nname = "instructions"\nharness = false\nrequired-features = ["derive"]\n' >>"$tree/Cargo.toml"
     flags="--cfg instructions_fieldless_only"
   fi
+  # Worktrees share that target dir, and cargo names their artifacts alike:
+  # after another worktree's build there, it may find this one's "fresh" and
+  # report the other commit's binary. Touching the sources rebuilds it.
+  touch "$tree"/src/*.rs
   report "$1" "$tree" "$PWD/target/instructions-target" "$flags"
 fi
