@@ -21,7 +21,9 @@
 //!    masked variant whose ledger slot lies in `(v0, current]` was entered
 //!    after we began, even if the state has moved on, and the slot holds the value
 //!    entered (for a variant with data, the latest entry, which must match
-//!    too); for integers the current value is all there is.
+//!    too); for integers the current value is all there is. A wait on a
+//!    finite state that matches one value only needs no slot once the word
+//!    holds that value after `v0`: the ledger would answer the same.
 //!
 //! The futures are `!Unpin`: the notify list links the node inside them
 //! (`crate::notify`). Pin them (`core::pin::pin!`)
