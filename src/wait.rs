@@ -22,8 +22,9 @@
 //!    after we began, even if the state has moved on, and the slot holds the value
 //!    entered (for a variant with data, the latest entry, which must match
 //!    too); for integers the current value is all there is. A wait on a
-//!    finite state that matches one value only needs no slot once the word
-//!    holds that value after `v0`: the ledger would answer the same.
+//!    finite state whose predicate matches a single value loads no slot
+//!    once the word holds that value after `v0`: the ledger would answer
+//!    the same.
 //!
 //! The futures are `!Unpin`: the notify list links the node inside them
 //! (`crate::notify`). Pin them (`core::pin::pin!`)
