@@ -22,35 +22,36 @@ fn a_back_to_back_transient_state_is_still_seen() {
     });
 }
 
-#[test]
-fn the_wait_returns_the_matched_value_not_the_current_one() {
+/// What a wait for `Closing` or `Closed`, registered from `Connected`,
+/// returns at its first poll after `transitions`.
+fn ending_after(transitions: &[Conn]) -> Option<Conn> {
     let conn = Observable::new(Conn::Connected);
     block_on(async {
         let mut ending =
             std::pin::pin!(conn.wait_for(|s| matches!(s, Conn::Closing | Conn::Closed)));
         register(&mut ending).await;
-        conn.set(Conn::Closing);
-        conn.set(Conn::Closed);
-        conn.set(Conn::Disconnected);
-        // Both were entered; the earliest is reported, and neither is current.
-        assert_eq!(poll_once(&mut ending).await, Some(Conn::Closing));
-        assert_eq!(conn.get(), Conn::Disconnected);
-    });
+        for &state in transitions {
+            conn.set(state);
+        }
+        poll_once(&mut ending).await
+    })
+}
+
+#[test]
+fn the_wait_returns_the_matched_value_not_the_current_one() {
+    // Both were entered; the earliest is reported, and neither is current.
+    let transitions = [Conn::Closing, Conn::Closed, Conn::Disconnected];
+    assert_eq!(ending_after(&transitions), Some(Conn::Closing));
 }
 
 #[test]
 fn the_earliest_match_wins_even_when_the_current_value_matches_too() {
-    let conn = Observable::new(Conn::Connected);
-    block_on(async {
-        let mut ending =
-            std::pin::pin!(conn.wait_for(|s| matches!(s, Conn::Closing | Conn::Closed)));
-        register(&mut ending).await;
-        conn.set(Conn::Closing);
-        conn.set(Conn::Closed);
-        // The word holds a match, but not the first: with two variants to
-        // find, the ledger answers, not the word.
-        assert_eq!(poll_once(&mut ending).await, Some(Conn::Closing));
-    });
+    // The word holds a match, but not the first: with two variants to
+    // find, the ledger answers, not the word.
+    assert_eq!(
+        ending_after(&[Conn::Closing, Conn::Closed]),
+        Some(Conn::Closing)
+    );
 }
 
 #[test]
