@@ -288,6 +288,9 @@ pub(crate) fn record_entry_unless_held<S: State>(
         let newest = newest.load(Ordering::Relaxed);
         let held = slot.load(Ordering::Relaxed);
         let version = Layout::<S>::version(entry);
+        // "At or before" in serial order: within half the version space
+        // (RFC 1982, as `distance`). Misjudged across more than half a
+        // cycle, either way, it only makes this setter record.
         let after_newest = Layout::<S>::distance(newest, version) <= Layout::<S>::VERSION_MASK / 2;
         if after_newest && entered_since::<S>(held, newest, version).is_some() {
             return;
