@@ -270,12 +270,14 @@ pub(crate) fn has_one_value<S: State>(index: usize) -> bool {
 /// history ring (a wait's window start moves on with its ring scan, past
 /// what it published).
 ///
-/// The loads are Relaxed. A later `newest` than the one a setter must see
-/// (the last published before a registration its S2 saw counted) only
-/// narrows the window. An older value of the slot, if it lies in the
+/// The slot's load is Relaxed. An older value of it, if it lies in the
 /// window, is an entry a setter recorded, and the slot holds it or a later
 /// entry of the variant again before that setter's S4 (`record_entry`), so
-/// a wait finds one at a look after its listen.
+/// a wait finds one at a look after its listen. So is `newest`'s, where
+/// half a cycle is out of reach: a later start than the one a setter must
+/// see (the last published before a registration its S2 saw counted) only
+/// narrows the window, and S2 makes that one visible ([`publish_window`]).
+/// Where it is in reach, the load is Acquire: [`start_at_or_before`].
 #[inline]
 pub(crate) fn record_entry_unless_held<S: State>(
     slot: &AtomicWord,
@@ -284,23 +286,50 @@ pub(crate) fn record_entry_unless_held<S: State>(
     newest: Option<&AtomicWord>,
 ) {
     if let Some(newest) = newest {
-        // Relaxed: see `publish_window`.
-        let newest = newest.load(Ordering::Relaxed);
+        let start = newest.load(if Layout::<S>::HALF_CYCLE_OUT_OF_REACH {
+            Ordering::Relaxed
+        } else {
+            Ordering::Acquire
+        });
         let held = slot.load(Ordering::Relaxed);
         let version = Layout::<S>::version(entry);
-        // "At or before" in serial order: within half the version space
-        // (RFC 1982). So this holds while `newest` and the entry are less
-        // than half a cycle apart: a setter stalled here for half a cycle
-        // of transitions, while a wait registered, could leave its entry
-        // out (README, "Guarantees"). Counting both back from a fresh load
-        // of the word would make it a full cycle, at 12 instructions and
-        // 0.7 ns on `set-parked` (3.03 → 3.73 ns, measured).
-        let after_newest = Layout::<S>::distance(newest, version) <= Layout::<S>::VERSION_MASK / 2;
-        if after_newest && entered_since::<S>(held, newest, version).is_some() {
+        if start_at_or_before(start, version, word)
+            && entered_since::<S>(held, start, version).is_some()
+        {
             return;
         }
     }
     record_entry(slot, entry, word);
+}
+
+/// Whether `start`, the window start read from `newest`, is at or before
+/// `version`, this setter's entry. The setter may have stalled since its
+/// CAS while the state moved on and waits registered.
+///
+/// Where half a cycle is in reach ([`Layout::HALF_CYCLE_OUT_OF_REACH`] is
+/// false: every state on 32-bit targets, states wider than a byte on 64-bit
+/// ones), both are counted back from the word's current version: exact
+/// while both lie within a full cycle of it, the limit every ledger
+/// comparison has. That needs the word at or after both. It is at or after
+/// this setter's own CAS (coherence). And `start` is a version the
+/// publishing wait read from the word before its Release store
+/// ([`publish_window`]), which the Acquire load of `newest` read: that read
+/// of the word happens before this one, which returns it or a later
+/// version (coherence).
+///
+/// Elsewhere the two are compared in serial order alone (RFC 1982), which
+/// is exact within half a cycle: a setter would have to stall here for
+/// 2^55 transitions to misjudge. That saves the load of the word and the
+/// arithmetic on the path of every `set` while a wait is parked
+/// (`set-parked`, BENCHMARKS.md).
+#[inline]
+fn start_at_or_before<S: State>(start: Word, version: Word, word: &StateWord<S>) -> bool {
+    if Layout::<S>::HALF_CYCLE_OUT_OF_REACH {
+        Layout::<S>::distance(start, version) <= Layout::<S>::VERSION_MASK / 2
+    } else {
+        let now = Layout::<S>::version(word.guess());
+        Layout::<S>::distance(start, now) >= Layout::<S>::distance(version, now)
+    }
 }
 
 /// Publishes where a registering wait's window starts, or a later
@@ -313,14 +342,20 @@ pub(crate) fn record_entry_unless_held<S: State>(
 /// later one (read-read coherence along the lock's release and acquire),
 /// and the stores to `newest`, made by holders only, never move it back:
 /// it is at or after the window start of every wait that published.
-/// Relaxed, here and in the setter's load after its S2
-/// (`record_entry_unless_held`): the store comes before the wait's W2, a
-/// SeqCst RMW of the count, and S2's SeqCst load reads W2 or a later RMW
-/// of the count, so a setter that sees the wait counted sees this store,
-/// or a later one.
+///
+/// A setter that sees the wait counted sees this store, or a later one:
+/// the store comes before the wait's W2, a SeqCst RMW of the count, and
+/// S2's SeqCst load reads W2 or a later RMW of the count. Release, where a
+/// setter counts the start back from the word's current version
+/// ([`start_at_or_before`]); Relaxed where it compares in serial order.
 #[inline]
 pub(crate) fn publish_window<S: State>(newest: &AtomicWord, word: &StateWord<S>) {
-    newest.store(Layout::<S>::version(word.guess()), Ordering::Relaxed);
+    let order = if Layout::<S>::HALF_CYCLE_OUT_OF_REACH {
+        Ordering::Relaxed
+    } else {
+        Ordering::Release
+    };
+    newest.store(Layout::<S>::version(word.guess()), order);
 }
 
 /// Whether `slot` records an entry after `v0` that is already visible in the

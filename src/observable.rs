@@ -666,6 +666,40 @@ mod tests {
     }
 
     #[test]
+    fn a_setter_stalled_for_half_a_cycle_still_records_for_an_earlier_window() {
+        // `Link` has 45 version bits: half a cycle is in reach, so the
+        // setter counts the newest start back from the word. A wait whose
+        // window starts at 97 needs an entry of `Down` after it; the slot
+        // holds one from 90; this setter entered `Down` at 100 and stalled
+        // before its ledger step while half a cycle of transitions went by
+        // and another wait registered (start = newest). Serial order calls
+        // that start "before 100" and 90 "between them", and would leave
+        // 100 out.
+        const _: () = assert!(!Layout::<Link>::HALF_CYCLE_OUT_OF_REACH);
+        const _: () = assert!(Layout::<Conn>::HALF_CYCLE_OUT_OF_REACH);
+        let top = Layout::<Link>::VERSION_MASK;
+        let link = Observable::new(Link::Down);
+        let slot = link.ledger.slot(Link::Down.index());
+        let newest = link.ledger.newest_window();
+        let stalled = 100;
+        let start = (stalled + top / 2 + 6) & top;
+        slot.store(Layout::<Link>::pack(90, Link::Down), Relaxed);
+        newest.store(start, Relaxed);
+        link.word.jump_to((start + 1) & top, Link::Up { peer: 1 });
+        let entry = Layout::<Link>::pack(stalled, Link::Down);
+        crate::ledger::record_entry_unless_held(slot, entry, &link.word, Some(newest));
+        assert_eq!(Layout::<Link>::version(slot.load(Relaxed)), stalled);
+
+        // Not stalled: the newest start (95) is before the slot's entry
+        // (98), which every registered window holds, so 100 is left out.
+        slot.store(Layout::<Link>::pack(98, Link::Down), Relaxed);
+        newest.store(95, Relaxed);
+        link.word.jump_to(101, Link::Up { peer: 1 });
+        crate::ledger::record_entry_unless_held(slot, entry, &link.word, Some(newest));
+        assert_eq!(Layout::<Link>::version(slot.load(Relaxed)), 98);
+    }
+
+    #[test]
     fn a_wider_encoding_leaves_fewer_version_bits_and_still_wraps_exactly() {
         let top = Layout::<Link>::VERSION_MASK;
         assert_eq!(Layout::<Link>::VALUE_BITS, 2 + 16 + 1);

@@ -126,6 +126,12 @@ impl<S: State> Layout<S> {
     };
     /// Mask of a version number (after shifting it down).
     pub(crate) const VERSION_MASK: Word = Word::MAX >> Self::VALUE_BITS;
+    /// Whether half a version cycle is out of reach: 2^55 transitions or
+    /// more (56 version bits: one-byte states on 64-bit targets), over a
+    /// year of them at one a nanosecond. Only then may two versions that are
+    /// not counted from the current one be compared in serial order alone
+    /// (`ledger::start_at_or_before`).
+    pub(crate) const HALF_CYCLE_OUT_OF_REACH: bool = WORD_BITS - Self::VALUE_BITS >= 56;
     /// One transition, in word units.
     const ONE: Word = 1 << Self::VALUE_BITS;
 

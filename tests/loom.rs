@@ -523,28 +523,47 @@ fn a_wait_that_begins_after_an_entry_gets_the_next_one_recorded() {
 /// others are blocked or done, so a spin would hide the delay.)
 #[test]
 fn a_setter_delayed_past_a_new_registration_still_records() {
-    loom::model(|| {
-        let conn = Arc::new(Observable::new(Conn::Connected));
-        let mut early = std::pin::pin!(conn.wait_until(Conn::Closing));
+    delayed_setter_records(Conn::Connected, Conn::Closing, Conn::Closed);
+}
+
+/// The same with `Link`, whose 54 version bits put half a cycle in reach:
+/// the setter counts the newest start back from the word
+/// (`ledger::start_at_or_before`). Read Relaxed, a start published by the
+/// late wait can be ahead of the word the setter loads next, and counted
+/// back from it, it looks a cycle old (the mutation `start-relaxed`).
+#[test]
+fn a_delayed_setter_counts_the_newest_start_back_from_the_word() {
+    let never = Link::Closed { code: 9 };
+    delayed_setter_records(Link::Closed { code: 1 }, Link::Down, never);
+}
+
+/// One setter enters `entered` while another moves the state back to
+/// `from` if it finds `entered` there, and a wait for `never` registers
+/// whenever it runs: the wait for `entered`, registered from the start,
+/// completes.
+fn delayed_setter_records<S: State + std::fmt::Debug>(from: S, entered: S, never: S) {
+    loom::model(move || {
+        let observable = Arc::new(Observable::new(from));
+        let mut early = std::pin::pin!(observable.wait_until(entered));
         assert!(poll_once(&mut early).is_pending()); // its window starts at 0
         let setter = {
-            let conn = conn.clone();
+            let observable = observable.clone();
             thread::spawn(move || {
-                conn.set(Conn::Closing);
+                observable.set(entered);
             })
         };
-        // Moves the state on if Closing is in the word, recorded or not yet.
+        // Moves the state on if `entered` is in the word, recorded or not yet.
         let mover = {
-            let conn = conn.clone();
+            let observable = observable.clone();
             thread::spawn(move || {
-                let _ = conn.compare_exchange(Conn::Closing, Conn::Connected);
+                let _ = observable.compare_exchange(entered, from);
             })
         };
         // Registers whenever it runs: after both, it publishes a start past
-        // Closing's entry.
-        let mut late = std::pin::pin!(conn.wait_until(Conn::Closed));
+        // the entry.
+        let mut late = std::pin::pin!(observable.wait_until(never));
         assert!(poll_once(&mut late).is_pending());
-        assert_eq!(block_on(early), Conn::Closing);
+        assert_eq!(block_on(early), entered);
         setter.join().unwrap();
         mover.join().unwrap();
     });

@@ -30,8 +30,11 @@ mutations=(
   "unmoved-by-one|src/wait.rs|s/if Layout::<S>::version\(word\) == v0 \{/if Layout::<S>::version(word).wrapping_sub(v0) <= 1 {/|set_races_the_first_poll"
   "first-entry-stays|src/ledger.rs|s/slot\.swap\(put, Ordering::SeqCst\)/slot.compare_exchange(0, put, Ordering::SeqCst, Ordering::SeqCst).unwrap_or_else(core::convert::identity)/|the_latest_payload_of_a_variant_is_seen"
   "publish-after-count|src/waiters.rs|s/listener\.listen\(&self\.list, waker, \x7c\x7c \{\n +if !registered \{\n +publish\(\);\n +\}\n +\}\)/listener.listen(\&self.list, waker, \x7c\x7c ())/; s/(            self\.registered\.fetch_add\(1, Ordering::SeqCst\);\n)/\$1            publish();\n/|a_wait_that_begins_after_an_entry_gets_the_next_one_recorded"
-  "window-ignored|src/ledger.rs|s/if after_newest \&\& entered_since::<S>\(held, newest, version\)\.is_some\(\)/if held != 0 \&\& newest != version/|a_wait_that_begins_after_an_entry_gets_the_next_one_recorded"
-  "newest-ahead|src/ledger.rs|s/if after_newest \&\& entered_since/if entered_since/|a_setter_delayed_past_a_new_registration_still_records"
+  "window-ignored|src/ledger.rs|s/&& entered_since::<S>\(held, start, version\)\.is_some\(\)/\&\& held != 0 \&\& start != version/|a_wait_that_begins_after_an_entry_gets_the_next_one_recorded"
+  "newest-ahead|src/ledger.rs|s/Layout::<S>::distance\(start, version\) <= Layout::<S>::VERSION_MASK \/ 2/true/|a_setter_delayed_past_a_new_registration_still_records"
+  "counted-ahead|src/ledger.rs|s/Layout::<S>::distance\(start, now\) >= Layout::<S>::distance\(version, now\)/true/|a_delayed_setter_counts_the_newest_start_back_from_the_word"
+  "start-relaxed|src/ledger.rs|s/(        \} else \{\n            )Ordering::Acquire/\$1Ordering::Relaxed/|a_delayed_setter_counts_the_newest_start_back_from_the_word"
+  "publish-relaxed|src/ledger.rs|s/(    \} else \{\n        )Ordering::Release/\$1Ordering::Relaxed/|a_delayed_setter_counts_the_newest_start_back_from_the_word"
   "no-put-back|src/ledger.rs|s/        put = displaced;/        return;/|a_late_record_puts_a_later_entry_of_its_variant_back"
 )
 
