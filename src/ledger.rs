@@ -307,8 +307,8 @@ pub(crate) fn record_entry_unless_held<S: State>(
 /// CAS while the state moved on and waits registered.
 ///
 /// Where half a cycle is in reach ([`Layout::HALF_CYCLE_OUT_OF_REACH`] is
-/// false: every state on 32-bit targets, states wider than a byte on 64-bit
-/// ones), both are counted back from the word's current version: exact
+/// false: every state on 32-bit targets, and states of more than 8 value
+/// bits on 64-bit ones), both are counted back from the word's current version: exact
 /// while both lie within a full cycle of it, the limit every ledger
 /// comparison has. That needs the word at or after both. It is at or after
 /// this setter's own CAS (coherence). And `start` is a version the
