@@ -273,11 +273,8 @@ pub(crate) fn has_one_value<S: State>(index: usize) -> bool {
 /// The slot's load is Relaxed. An older value of it, if it lies in the
 /// window, is an entry a setter recorded, and the slot holds it or a later
 /// entry of the variant again before that setter's S4 (`record_entry`), so
-/// a wait finds one at a look after its listen. So is `newest`'s, where
-/// half a cycle is out of reach: a later start than the one a setter must
-/// see (the last published before a registration its S2 saw counted) only
-/// narrows the window, and S2 makes that one visible ([`publish_window`]).
-/// Where it is in reach, the load is Acquire: [`start_at_or_before`].
+/// a wait finds one at a look after its listen. `newest`'s load:
+/// [`newest_window_start`].
 #[inline]
 pub(crate) fn record_entry_unless_held<S: State>(
     slot: &AtomicWord,
@@ -286,11 +283,7 @@ pub(crate) fn record_entry_unless_held<S: State>(
     newest: Option<&AtomicWord>,
 ) {
     if let Some(newest) = newest {
-        let start = newest.load(if Layout::<S>::HALF_CYCLE_OUT_OF_REACH {
-            Ordering::Relaxed
-        } else {
-            Ordering::Acquire
-        });
+        let start = newest_window_start::<S>(newest);
         let held = slot.load(Ordering::Relaxed);
         let version = Layout::<S>::version(entry);
         if start_at_or_before(start, version, word)
@@ -308,18 +301,15 @@ pub(crate) fn record_entry_unless_held<S: State>(
 ///
 /// Where half a cycle is in reach ([`Layout::HALF_CYCLE_OUT_OF_REACH`] is
 /// false: every state on 32-bit targets, and states of more than 8 value
-/// bits on 64-bit ones), both are counted back from the word's current version: exact
-/// while both lie within a full cycle of it, the limit every ledger
-/// comparison has. That needs the word at or after both. It is at or after
-/// this setter's own CAS (coherence). And `start` is a version the
-/// publishing wait read from the word before its Release store
-/// ([`publish_window`]), which the Acquire load of `newest` read: that read
-/// of the word happens before this one, which returns it or a later
-/// version (coherence).
+/// bits on 64-bit ones), both are counted back from the word's current
+/// version: exact while both lie within a full cycle of it, the limit
+/// every ledger comparison has. That needs the word at or after both. It
+/// is at or after this setter's own CAS (coherence), and at or after
+/// `start`, which [`newest_window_start`] read with Acquire.
 ///
 /// Elsewhere the two are compared in serial order alone (RFC 1982), which
 /// is exact within half a cycle: a setter would have to stall here for
-/// 2^55 transitions to misjudge. That saves the load of the word and the
+/// 2^55 transitions or more to misjudge. That saves the load of the word and the
 /// arithmetic on the path of every `set` while a wait is parked
 /// (`set-parked`, BENCHMARKS.md).
 #[inline]
@@ -329,6 +319,30 @@ fn start_at_or_before<S: State>(start: Word, version: Word, word: &StateWord<S>)
     } else {
         let now = Layout::<S>::version(word.guess());
         Layout::<S>::distance(start, now) >= Layout::<S>::distance(version, now)
+    }
+}
+
+/// The newest window start a wait published, for a setter after its S2
+/// ([`record_entry_unless_held`]).
+///
+/// Where the setter compares it with its entry in serial order
+/// ([`start_at_or_before`]), Relaxed: a later start than the one it must
+/// see (the last published before a registration its S2 saw counted) only
+/// narrows the window, and S2 makes that one visible ([`publish_window`]).
+///
+/// Where it counts the start back from the word instead, Acquire: the
+/// start is a version the publishing wait read from the word before its
+/// Release store, so that read happens before the setter's next load of
+/// the word, which then returns that version or a later one (coherence).
+/// Without it, a start published by a wait the setter's S2 did not see
+/// counted could be ahead of the word the setter loads, and look a cycle
+/// old (the loom mutation `start-relaxed`).
+#[inline]
+fn newest_window_start<S: State>(newest: &AtomicWord) -> Word {
+    if Layout::<S>::HALF_CYCLE_OUT_OF_REACH {
+        newest.load(Ordering::Relaxed)
+    } else {
+        newest.load(Ordering::Acquire)
     }
 }
 
@@ -345,9 +359,9 @@ fn start_at_or_before<S: State>(start: Word, version: Word, word: &StateWord<S>)
 ///
 /// A setter that sees the wait counted sees this store, or a later one:
 /// the store comes before the wait's W2, a SeqCst RMW of the count, and
-/// S2's SeqCst load reads W2 or a later RMW of the count. Release, where a
-/// setter counts the start back from the word's current version
-/// ([`start_at_or_before`]); Relaxed where it compares in serial order.
+/// S2's SeqCst load reads W2 or a later RMW of the count. Release where a
+/// setter counts the start back from the word's current version, Relaxed
+/// where it compares in serial order ([`newest_window_start`]).
 #[inline]
 pub(crate) fn publish_window<S: State>(newest: &AtomicWord, word: &StateWord<S>) {
     let order = if Layout::<S>::HALF_CYCLE_OUT_OF_REACH {

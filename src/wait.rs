@@ -266,7 +266,8 @@ impl<S: State, P: Matcher<S>, const HISTORY: usize> StateCheck<'_, S, P, HISTORY
         // (`wait_until` woken by its own transition: no slot to load). With
         // two or more variants to find, the earliest may be another: the
         // ledger answers. (A state that is not finite has data variants,
-        // always in the mask beside any other: never one bit that answers.)
+        // which are in every mask: one bit alone is then a data variant,
+        // whose entry the predicate must still judge.)
         let mask = self.mask;
         if S::FINITE && mask != 0 && mask & (mask - 1) == 0 {
             let value = Layout::<S>::value(word);

@@ -129,8 +129,8 @@ impl<S: State> Layout<S> {
     /// Whether half a version cycle is out of reach: 2^55 transitions or
     /// more (56 version bits or more: states of at most 8 value bits, the
     /// "encoded" flag included, on 64-bit targets), over a year of them at
-    /// one a nanosecond. Only then may two versions that are
-    /// not counted from the current one be compared in serial order alone
+    /// one a nanosecond. Only then may two versions that are not counted
+    /// from the current one be compared in serial order alone
     /// (`ledger::start_at_or_before`).
     pub(crate) const HALF_CYCLE_OUT_OF_REACH: bool = WORD_BITS - Self::VALUE_BITS >= 56;
     /// One transition, in word units.

@@ -33,7 +33,7 @@ mutations=(
   "window-ignored|src/ledger.rs|s/&& entered_since::<S>\(held, start, version\)\.is_some\(\)/\&\& held != 0 \&\& start != version/|a_wait_that_begins_after_an_entry_gets_the_next_one_recorded"
   "newest-ahead|src/ledger.rs|s/Layout::<S>::distance\(start, version\) <= Layout::<S>::VERSION_MASK \/ 2/true/|a_setter_delayed_past_a_new_registration_still_records"
   "counted-ahead|src/ledger.rs|s/Layout::<S>::distance\(start, now\) >= Layout::<S>::distance\(version, now\)/true/|a_delayed_setter_counts_the_newest_start_back_from_the_word"
-  "start-relaxed|src/ledger.rs|s/(        \} else \{\n            )Ordering::Acquire/\$1Ordering::Relaxed/|a_delayed_setter_counts_the_newest_start_back_from_the_word"
+  "start-relaxed|src/ledger.rs|s/newest\.load\(Ordering::Acquire\)/newest.load(Ordering::Relaxed)/|a_delayed_setter_counts_the_newest_start_back_from_the_word"
   "publish-relaxed|src/ledger.rs|s/(    \} else \{\n        )Ordering::Release/\$1Ordering::Relaxed/|a_delayed_setter_counts_the_newest_start_back_from_the_word"
   "no-put-back|src/ledger.rs|s/        put = displaced;/        return;/|a_late_record_puts_a_later_entry_of_its_variant_back"
 )
