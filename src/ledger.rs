@@ -309,8 +309,8 @@ pub(crate) fn record_entry_unless_held<S: State>(
 ///
 /// Elsewhere the two are compared in serial order alone (RFC 1982), which
 /// is exact within half a cycle: a setter would have to stall here for
-/// 2^55 transitions or more to misjudge. That saves the load of the word and the
-/// arithmetic on the path of every `set` while a wait is parked
+/// 2^55 transitions or more to misjudge. That saves the load of the word
+/// and the arithmetic on the path of every `set` while a wait is parked
 /// (`set-parked`, BENCHMARKS.md).
 #[inline]
 fn start_at_or_before<S: State>(start: Word, version: Word, word: &StateWord<S>) -> bool {
